@@ -1,0 +1,36 @@
+"""The Flask app factory. It reads like a table of contents: each subsystem binds
+itself to the app with its own init_app, in this order."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from config import Config
+
+
+def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    base = config if isinstance(config, Config) else Config.from_env()
+    app.config.update(base.as_flask())
+    if isinstance(config, dict):
+        app.config.update(config)
+    app.secret_key = app.config["SECRET_KEY"]
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    import extensions
+    extensions.init_db(app)
+    extensions.init_redis(app)
+
+    import bot.webhook
+    import bot.wechat
+    import handlers
+    bot.wechat.init_app(app)
+    bot.webhook.init_app(app)
+    handlers.init_app(app)
+
+    import web
+    web.init_app(app)
+
+    return app

@@ -1,0 +1,1 @@
+"""The WeChat protocol: webhook, routing, conversations, outbound API. Nothing about loyalty."""

