@@ -30,6 +30,9 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     bot.webhook.init_app(app)
     handlers.init_app(app)
 
+    import bot.cli
+    bot.cli.init_app(app)
+
     import web
     web.init_app(app)
 

@@ -1,10 +1,257 @@
-"""The outbound WeChat API client (placeholder until the client lands)."""
+"""The outbound WeChat API client.
+
+Every call goes to WECHAT_API_BASE, so the same code talks to WeChat or to the fake
+(web.wechat_sim). The access token lives in Redis and is shared by every process; one
+process at a time refreshes it, under a Redis lock. A call that meets an invalid or
+expired token (40001, 40014, 42001) re-reads the shared token, refreshes it only if it
+is the one that failed, and retries once. The secret and the token never reach a log
+or an exception message.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+import redis
+import requests
 from flask import Flask, current_app
+from wechatpy import WeChatClient as _WeChatpyClient
+from wechatpy.exceptions import WeChatClientException
+
+log = logging.getLogger("youka.wechat")
+
+DEFAULT_BASE = "https://api.weixin.qq.com"
+WECHAT_HOSTS = ("https://api.weixin.qq.com", "https://file.api.weixin.qq.com", "https://mp.weixin.qq.com")
+TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+FINAL_ERRORS = frozenset({43004, 43101})  # not following / refused: retrying never helps
+RETRYABLE_ERRORS = frozenset({-1, 45009})
+TOKEN_MARGIN = 300  # refresh this many seconds before WeChat would expire the token
+
+
+class WeChatAPIError(WeChatClientException):
+    """WeChat answered a call with a non-zero errcode (None: no usable answer)."""
+
+    def __init__(self, errcode: int | None, errmsg: str, path: str = ""):
+        super().__init__(errcode, errmsg)
+        self.path = path
+
+    @property
+    def final(self) -> bool:
+        """True when the member cannot be reached this way: never retry."""
+        return self.errcode in FINAL_ERRORS
+
+    @property
+    def retryable(self) -> bool:
+        return self.errcode is None or self.errcode in RETRYABLE_ERRORS
+
+    def __str__(self) -> str:
+        return f"WeChat {self.path or 'API'}: errcode {self.errcode}: {self.errmsg}"
+
+
+class WeChatUnavailable(WeChatAPIError):
+    """No answer (connection failure, timeout, HTTP error): worth retrying later."""
+
+    def __init__(self, errmsg: str, path: str = ""):
+        super().__init__(None, errmsg, path)
+
+
+class WeChatTimeout(WeChatUnavailable):
+    """WeChat did not answer within WECHAT_HTTP_TIMEOUT."""
+
+
+class BaseURLSession(requests.Session):
+    """Sends WeChat's absolute URLs (some hard-coded in wechatpy) to the configured
+    base, and gives every request a timeout."""
+
+    def __init__(self, base: str, timeout: float):
+        super().__init__()
+        self.base = base
+        self.default_timeout = timeout
+
+    def rebase(self, url: str) -> str:
+        # With the real base, mp.weixin.qq.com must stay itself (showqrcode lives there).
+        if self.base == DEFAULT_BASE:
+            return url
+        for host in WECHAT_HOSTS:
+            if url == host or url.startswith(host + "/"):
+                return self.base + url[len(host):]
+        return url
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.default_timeout
+        path = urlsplit(url).path
+        try:
+            return super().request(method, self.rebase(url), *args, **kwargs)
+        except requests.Timeout:
+            # `from None`: requests' own message carries the URL, access_token included.
+            raise WeChatTimeout(f"no answer within {kwargs['timeout']}s", path) from None
+        except requests.RequestException as exc:
+            raise WeChatUnavailable(type(exc).__name__, path) from None
+
+
+class WeChatClient(_WeChatpyClient):
+    """wechatpy's client with a configurable base URL and a token shared in Redis."""
+
+    def __init__(self, appid: str, secret: str, *, api_base: str, redis_client: redis.Redis,
+                 timeout: float):
+        super().__init__(appid, secret, timeout=timeout, auto_retry=False)
+        self.api_base = api_base.rstrip("/")
+        self.API_BASE_URL = self.api_base + "/cgi-bin/"
+        self._http = BaseURLSession(self.api_base, timeout)
+        self.redis = redis_client
+        self.token_key = f"wechat:token:{appid}"
+
+    # -- the shared access token ---------------------------------------------------
+
+    def _read_token(self) -> str | None:
+        raw = self.redis.get(self.token_key)
+        return raw.decode() if raw else None
+
+    @property
+    def access_token(self) -> str:
+        return self._read_token() or self._refresh(failed=None)
+
+    def _refresh(self, failed: str | None) -> str:
+        """A usable token: one another process stored meanwhile, else a fresh one.
+        Forces a new token only when the stored one is the one that just failed."""
+        lock = self.redis.lock(f"wechat:token-lock:{self.appid}", timeout=self.timeout * 3 + 5,
+                               blocking=True, blocking_timeout=self.timeout * 2 + 5)
+        if not lock.acquire():
+            raise WeChatUnavailable("timed out waiting for another process to refresh the token")
+        try:
+            current = self._read_token()
+            if current and current != failed:
+                return current
+            return self._fetch_token(force=failed is not None and current == failed)
+        finally:
+            lock.release()
+
+    def _fetch_token(self, force: bool) -> str:
+        log.info("fetching a WeChat access token (force_refresh=%s)", force)
+        body = {"grant_type": "client_credential", "appid": self.appid, "secret": self.secret,
+                "force_refresh": force}
+        result = self._checked(self._http.post(self.api_base + "/cgi-bin/stable_token", json=body),
+                               "/cgi-bin/stable_token")
+        token = result["access_token"]
+        ttl = max(int(result.get("expires_in", 7200)) - TOKEN_MARGIN, 60)
+        self.redis.set(self.token_key, token, ex=ttl)
+        return token
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        """wechatpy's hook, kept for its API objects: refresh the shared token."""
+        return {"access_token": self._refresh(failed=self._read_token())}
+
+    # -- every API call --------------------------------------------------------------
+
+    def _checked(self, res: requests.Response, path: str) -> Any:
+        if res.status_code >= 400:
+            raise WeChatUnavailable(f"HTTP {res.status_code}", path)
+        result = self._decode_result(res)
+        if isinstance(result, dict) and int(result.get("errcode") or 0) != 0:
+            raise WeChatAPIError(int(result["errcode"]), str(result.get("errmsg", "")), path)
+        return result
+
+    def _request(self, method: str, url_or_endpoint: str, **kwargs: Any) -> Any:
+        base = kwargs.pop("api_base_url", self.API_BASE_URL)
+        url = url_or_endpoint if url_or_endpoint.startswith(("http://", "https://")) else base + url_or_endpoint
+        path = urlsplit(self._http.rebase(url)).path
+        processor = kwargs.pop("result_processor", None)
+        params = dict(kwargs.pop("params", None) or {})
+        if isinstance(kwargs.get("data"), dict):
+            kwargs["data"] = _json_bytes(kwargs["data"])
+        token = params.pop("access_token", None) or self.access_token
+        try:
+            result = self._call(method, url, path, {**params, "access_token": token}, kwargs)
+        except WeChatAPIError as exc:
+            if exc.errcode not in TOKEN_ERRORS:
+                raise
+            log.info("WeChat %s answered %s; renewing the shared token", path, exc.errcode)
+            current = self._read_token()
+            token = current if current and current != token else self._refresh(failed=token)
+            _rewind(kwargs.get("files"))
+            result = self._call(method, url, path, {**params, "access_token": token}, kwargs)
+        return processor(result) if processor else result
+
+    def _call(self, method: str, url: str, path: str, params: dict, kwargs: dict) -> Any:
+        return self._checked(self._http.request(method, url, params=params, **kwargs), path)
+
+    # -- what the service sends --------------------------------------------------------
+
+    def send_custom(self, payload: Mapping[str, Any]) -> dict:
+        return self.post("message/custom/send", data=dict(payload))
+
+    def send_template(self, openid: str, template_id: str, data: Mapping[str, Any], url: str | None = None,
+                      miniprogram: Mapping[str, str] | None = None, client_msg_id: str | None = None) -> dict:
+        payload = {"touser": openid, "template_id": template_id, "data": dict(data), "url": url,
+                   "miniprogram": miniprogram, "client_msg_id": client_msg_id}
+        return self.post("message/template/send", data={k: v for k, v in payload.items() if v is not None})
+
+    def send_subscribe(self, openid: str, template_id: str, data: Mapping[str, Any],
+                       page: str | None = None) -> dict:
+        payload = {"touser": openid, "template_id": template_id, "data": dict(data)}
+        if page is not None:
+            payload["page"] = page
+        return self.post("message/subscribe/bizsend", data=payload)
+
+    def upload_media(self, media_type: str, filename: str, fileobj: IO[bytes]) -> str:
+        result = self.post("media/upload", params={"type": media_type}, files={"media": (filename, fileobj)})
+        return result["media_id"]
+
+    def create_menu(self, menu: Mapping[str, Any]) -> dict:
+        return self.post("menu/create", data=dict(menu))
+
+    def get_menu(self) -> dict:
+        return self.get("menu/get")
+
+    def create_qrcode(self, scene_str: str, permanent: bool = True, expire_seconds: int = 2592000) -> dict:
+        """A QR ticket whose scan event carries `scene_str`; returns ticket, url
+        (and expire_seconds for a temporary one)."""
+        payload: dict[str, Any] = {"action_name": "QR_LIMIT_STR_SCENE" if permanent else "QR_STR_SCENE",
+                                   "action_info": {"scene": {"scene_str": scene_str}}}
+        if not permanent:
+            payload["expire_seconds"] = expire_seconds
+        return self.post("qrcode/create", data=payload)
+
+    def qrcode_image(self, ticket: str) -> bytes:
+        res = self._http.get("https://mp.weixin.qq.com/cgi-bin/showqrcode", params={"ticket": ticket})
+        if res.status_code != 200:
+            raise WeChatUnavailable(f"HTTP {res.status_code}", "/cgi-bin/showqrcode")
+        return res.content
+
+
+def _json_bytes(data: dict) -> bytes:
+    # WeChat shows \uXXXX escapes literally to the member, so send real UTF-8.
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+def _rewind(files: Mapping[str, Any] | None) -> None:
+    for value in (files or {}).values():
+        fileobj = value[1] if isinstance(value, tuple) else value
+        if hasattr(fileobj, "seek"):
+            fileobj.seek(0)
+
+
+def build_client(app: Flask) -> WeChatClient:
+    from extensions import get_redis
+    with app.app_context():
+        redis_client = get_redis()
+    return WeChatClient(app.config["WECHAT_APPID"], app.config["WECHAT_SECRET"],
+                        api_base=app.config["WECHAT_API_BASE"], redis_client=redis_client,
+                        timeout=float(app.config["WECHAT_HTTP_TIMEOUT"]))
 
 
 def init_app(app: Flask) -> None:
-    pass
+    # Built on first use, so importing or creating the app never opens a connection.
+    app.extensions["wechat_client"] = None
 
 
-def get_client():
-    raise NotImplementedError
+def get_client() -> WeChatClient:
+    app = current_app._get_current_object()
+    client = app.extensions.get("wechat_client")
+    if client is None:
+        client = app.extensions["wechat_client"] = build_client(app)
+    return client

@@ -5,7 +5,7 @@ PostgreSQL; timestamps are stored in UTC, timezone-aware.
 """
 from datetime import datetime
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData
 from sqlalchemy.orm import DeclarativeBase, registry
 
 NAMING = {
@@ -20,3 +20,8 @@ NAMING = {
 class Base(DeclarativeBase):
     registry = registry(metadata=MetaData(naming_convention=NAMING),
                         type_annotation_map={datetime: DateTime(timezone=True)})
+
+
+# Ids of tables that grow with every sale: 64-bit on PostgreSQL; SQLite's rowid is
+# already 64-bit but only an INTEGER PRIMARY KEY autoincrements.
+BigId = BigInteger().with_variant(Integer, "sqlite")

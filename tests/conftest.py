@@ -91,16 +91,43 @@ def make_config(database_url, redis_url, fake_url, **overrides) -> TestConfig:
     return cfg
 
 
+def migrate_fresh(app) -> None:
+    """An empty database, then every Alembic migration, as `flask db upgrade` would."""
+    from flask_migrate import upgrade
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        else:
+            db.drop_all()
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade(revision="heads")
+        db.engine.dispose()
+
+
+def empty_tables(app) -> None:
+    db.session.remove()
+    tables = [t.name for t in db.metadata.sorted_tables]
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in reversed(tables):
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
 @pytest.fixture(scope="session")
 def _schema(database_url, redis_url, fake_wechat_server):
-    app = create_app(make_config(database_url, redis_url, fake_wechat_server.config["BASE_URL"]))
-    with app.app_context():
-        from flask_migrate import downgrade, upgrade
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        db.drop_all()
-        upgrade()
+    migrate_fresh(create_app(make_config(database_url, redis_url, fake_wechat_server.config["BASE_URL"])))
     return True
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_root, redis_url, fake_wechat_server):
+    url = f"sqlite:///{tmp_root / 'youka-test.db'}"
+    migrate_fresh(create_app(make_config(url, redis_url, fake_wechat_server.config["BASE_URL"])))
+    return url
 
 
 @pytest.fixture
@@ -117,11 +144,21 @@ def app(app_config, database_url, redis_url, fake_wechat_server):
         from extensions import get_redis
         get_redis().flushdb()
         yield application
-        db.session.remove()
-        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-        if tables:
-            with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        empty_tables(application)
+        db.engine.dispose()
+        application.extensions["wechat_pool"].shutdown(wait=True)
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_app(request, app_config, redis_url, fake_wechat_server, _schema):
+    """The app on PostgreSQL, then on SQLite: for rules that must hold on both."""
+    url = request.getfixturevalue("database_url" if request.param == "postgresql" else "sqlite_url")
+    application = create_app(make_config(url, redis_url, fake_wechat_server.config["BASE_URL"], **app_config))
+    with application.app_context():
+        from extensions import get_redis
+        get_redis().flushdb()
+        yield application
+        empty_tables(application)
         db.engine.dispose()
         application.extensions["wechat_pool"].shutdown(wait=True)
 

@@ -1,0 +1,39 @@
+# `make run` starts the whole service on embedded defaults; `make test` runs the suite.
+# Both build .venv on first use and reinstall only when a requirements file changes.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+# A benchmark is a script under bench/ with a main guard; the rest there are helpers
+# (echo_app.py, the baseline app). Run as modules so they import from the repo root.
+BENCHES := $(subst /,.,$(basename $(shell grep -l "__name__ == .__main__.:" bench/*.py 2>/dev/null)))
+
+.PHONY: run test bench clean
+
+run: $(VENV)/.installed-runtime
+	$(PY) devstack.py
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Each benchmark prints its own ratios against a baseline measured in the same run.
+bench: $(VENV)/.installed-dev
+	@$(if $(BENCHES),,echo "no benchmarks under bench/")
+	@set -e; for module in $(BENCHES); do echo "== $$module"; $(PY) -m $$module; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# The stamps are newer than the requirements they installed; editing a file redoes it.
+$(VENV)/.installed-runtime: requirements.txt | $(PY)
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt | $(PY)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@

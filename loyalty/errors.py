@@ -1,0 +1,58 @@
+"""Errors a member, a cashier or a POS can cause. Each has a stable `code` (the station
+API returns it as is) and a Chinese `message` fit to show a member or a cashier."""
+from __future__ import annotations
+
+
+class LoyaltyError(Exception):
+    code = "loyalty_error"
+    message = "操作失败"
+
+    def __init__(self, message: str | None = None, **details):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.details = details
+
+
+class ValidationError(LoyaltyError):
+    code = "validation_error"
+    message = "请求内容有误"
+
+
+class NotFound(LoyaltyError):
+    code = "not_found"
+    message = "未找到"
+
+
+class DuplicateConflict(LoyaltyError):
+    code = "duplicate_conflict"
+    message = "同一单号已用于内容不同的请求"
+
+
+class InsufficientBalance(LoyaltyError):
+    code = "insufficient_balance"
+    message = "储值余额不足"
+
+
+class InsufficientPoints(LoyaltyError):
+    code = "insufficient_points"
+    message = "积分不足"
+
+
+class CouponNotApplicable(LoyaltyError):
+    code = "coupon_not_applicable"
+    message = "优惠券不可用于本单"
+
+
+class OutOfStock(LoyaltyError):
+    code = "out_of_stock"
+    message = "库存不足"
+
+
+class LimitReached(LoyaltyError):
+    code = "limit_reached"
+    message = "已达兑换上限"
+
+
+class NotAllowed(LoyaltyError):
+    code = "not_allowed"
+    message = "无权进行此操作"

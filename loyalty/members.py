@@ -1,0 +1,63 @@
+"""Members: phone numbers (normalised, masked), creation, and their accounts."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from extensions import db
+from loyalty.errors import ValidationError
+from models import Account, Member
+
+_PHONE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalise_phone(raw: str) -> str:
+    """A mainland mobile number as 11 digits: spaces, dashes and a +86/0086 prefix removed.
+    Raises ValidationError when what is left is not a mobile number."""
+    digits = re.sub(r"[\s\-()]", "", raw or "")
+    for prefix in ("+86", "0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
+            digits = digits[len(prefix):]
+            break
+    if not _PHONE.match(digits):
+        raise ValidationError("手机号格式不正确", field="phone")
+    return digits
+
+
+def mask_phone(phone: str) -> str:
+    """138****1234: how a phone number is shown or logged, everywhere."""
+    if len(phone) < 7:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+def find_by_phone(phone: str) -> Member | None:
+    """The member with this phone (any accepted spelling), or None."""
+    return db.session.scalars(select(Member).where(Member.phone == normalise_phone(phone))).first()
+
+
+def create_member(phone: str, *, identity: str = "private", tier_code: str | None = None,
+                  consent: bool = False, **fields) -> Member:
+    """A new member with empty points and stored-value accounts (flushed, not committed).
+    `tier_code` puts them in that tier; otherwise loyalty.tiers assigns the starting tier."""
+    from loyalty import tiers
+    member = Member(phone=normalise_phone(phone), identity=identity,
+                    consent_at=datetime.now(timezone.utc) if consent else None, **fields)
+    db.session.add(member)
+    db.session.flush()
+    for kind in ("points", "stored_value"):
+        db.session.add(Account(kind=kind, member_id=member.id, balance=0, bonus_balance=0))
+    tiers.assign_starting_tier(member, tier_code)
+    db.session.flush()
+    return member
+
+
+def account_of(member: Member, kind: str) -> Account:
+    """The member's account of that kind; points go to the family pool when the member is in one."""
+    if kind == "points" and member.family_id is not None:
+        where = (Account.family_id == member.family_id)
+    else:
+        where = (Account.member_id == member.id)
+    return db.session.scalars(select(Account).where(where, Account.kind == kind)).one()

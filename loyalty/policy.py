@@ -1,0 +1,37 @@
+"""Business policy knobs, in one place. Read from the app's config (LOYALTY_* keys) with
+the defaults below; tests pass a Policy explicitly where they need another."""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from zoneinfo import ZoneInfo
+
+BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Policy:
+    # Points expire at the end of the month N months after they were earned; 0: never.
+    points_expiry_months: int = 24
+    # Days after earning before points may be spent (0: at once).
+    points_pending_days: int = 0
+    # On a refund, points of lots that expired in between are not given back
+    # ("forfeit"), or are given back in a fresh lot expiring like new points ("reissue").
+    refund_expired_lots: str = "forfeit"
+    # Stored value: which bucket a payment takes first, "principal" or "bonus".
+    stored_value_spend_first: str = "principal"
+    low_balance_threshold_fen: int = 5000
+    # Tiers: the qualifying metric ("litres", "amount" or "visits") over a rolling window.
+    tier_metric: str = "litres"
+    tier_window_days: int = 365
+    tier_trial_days: int = 30
+    tier_trial_code: str | None = None
+    # A member below their tier's threshold at review keeps it this many days more.
+    tier_grace_days: int = 30
+
+
+def current() -> Policy:
+    """The policy of the running app (LOYALTY_<FIELD> config keys override the defaults)."""
+    from flask import current_app
+    overrides = {f.name: current_app.config[f"LOYALTY_{f.name.upper()}"]
+                 for f in fields(Policy) if f"LOYALTY_{f.name.upper()}" in current_app.config}
+    return Policy(**overrides)

@@ -1,0 +1,60 @@
+"""Members: one phone, one member; WeChat openids bound to them."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base
+
+IDENTITIES = ("private", "taxi", "ride_hailing", "fleet", "enterprise")
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (
+        CheckConstraint("identity IN ('private', 'taxi', 'ride_hailing', 'fleet', 'enterprise')",
+                        name="identity_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Normalised: 11 digits, no country code or separators (see loyalty.members.normalise_phone).
+    phone: Mapped[str] = mapped_column(String(11), unique=True)
+    identity: Mapped[str] = mapped_column(String(16), default="private")
+    plate: Mapped[str | None] = mapped_column(String(16))
+    vehicle_type: Mapped[str | None] = mapped_column(String(32))
+    preferred_grade: Mapped[str | None] = mapped_column(String(8))
+    birthday: Mapped[date | None]
+    company: Mapped[str | None] = mapped_column(String(128))
+    consent_at: Mapped[datetime | None]
+    following: Mapped[bool] = mapped_column(default=False)
+    tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))
+    tier_since: Mapped[datetime | None]
+    # A new member's trial tier holds until this moment, whatever the metric says.
+    trial_until: Mapped[datetime | None]
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    bindings: Mapped[list["WeChatBinding"]] = relationship(back_populates="member")
+
+    @property
+    def phone_masked(self) -> str:
+        from loyalty.members import mask_phone
+        return mask_phone(self.phone)
+
+    def __repr__(self) -> str:  # never the full phone, even in a traceback
+        return f"<Member {self.id} {self.phone_masked}>"
+
+
+class WeChatBinding(Base):
+    """An openid bound to a member (a member may use several WeChat accounts)."""
+
+    __tablename__ = "wechat_bindings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    bound_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    member: Mapped[Member] = relationship(back_populates="bindings")

@@ -1,0 +1,18 @@
+"""`python -m web.wechat_sim [--host H] [--port P]`: serve the fake WeChat API."""
+from __future__ import annotations
+
+import argparse
+
+from web.wechat_sim import create_fake_wechat
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve the fake WeChat API.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5001)
+    args = parser.parse_args()
+    create_fake_wechat().run(host=args.host, port=args.port, threaded=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""The control API a test or a developer uses to steer the fake over HTTP
+(the Python side has the same verbs on the state object)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from web.wechat_sim.api import state
+from web.wechat_sim.state import TOKEN_ERRORS
+
+bp = Blueprint("fake_wechat_control", __name__, url_prefix="/_sim")
+
+
+def _bad(message: str) -> Response:
+    response = jsonify(error=message)
+    response.status_code = 400
+    return response
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else {}
+
+
+def _path(body: dict[str, Any]) -> str | None:
+    path = body.get("path")
+    return path if isinstance(path, str) and path.startswith("/") else None
+
+
+@bp.post("/fail")
+def fail() -> Response:
+    body = _body()
+    path, errcode, times = _path(body), body.get("errcode"), body.get("times", 1)
+    if path is None or not isinstance(errcode, int) or not isinstance(times, int) or times < 1:
+        return _bad('expected {"path": "/cgi-bin/...", "errcode": int, "times": int >= 1}')
+    state().fail(path, errcode, times)
+    return jsonify(ok=True)
+
+
+@bp.post("/delay")
+def delay() -> Response:
+    body = _body()
+    path, seconds = _path(body), body.get("seconds")
+    if path is None or not isinstance(seconds, (int, float)) or seconds < 0:
+        return _bad('expected {"path": "/cgi-bin/...", "seconds": number >= 0}')
+    state().delay(path, float(seconds))
+    return jsonify(ok=True)
+
+
+@bp.post("/invalidate_token")
+def invalidate_token() -> Response:
+    errcode = _body().get("errcode", 40001)
+    if errcode not in TOKEN_ERRORS:
+        return _bad(f"errcode must be one of {list(TOKEN_ERRORS)}")
+    state().invalidate_token(errcode)
+    return jsonify(ok=True)
+
+
+@bp.post("/reset")
+def reset() -> Response:
+    state().reset()
+    return jsonify(ok=True)
+
+
+@bp.get("/state")
+def snapshot() -> Response:
+    return jsonify(state().snapshot())
