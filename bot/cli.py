@@ -6,6 +6,7 @@ exactly the path a real member's message takes.
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 import click
@@ -81,7 +82,7 @@ def post_message(server: WeChatServer, url: str, xml: str) -> str:
 
 
 def _lines() -> Iterator[str]:
-    for raw in click.get_text_stream("stdin"):
+    for raw in sys.stdin:
         line = raw.strip()
         if line:
             yield line

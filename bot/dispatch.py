@@ -47,11 +47,11 @@ def _run(app: Flask, msg: Message) -> Reply | None:
         try:
             reply = as_reply(route(msg))
         except Exception:
+            log.exception("handler failed for %s message %s", msg.type, key,
+                          extra={"msg_type": msg.type, "event": msg.event, "dedup_key": key})
             if app.config["TESTING"]:
                 dedup.forget(key)
                 raise
-            log.exception("handler failed for %s message %s", msg.type, key,
-                          extra={"msg_type": msg.type, "event": msg.event, "dedup_key": key})
             reply = Text(APOLOGY)
         if dedup.finish(key, reply, ttl) and reply is not None:
             from jobs.wechat import enqueue_customer_message

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -27,7 +28,8 @@ DEFAULT_BASE = "https://api.weixin.qq.com"
 WECHAT_HOSTS = ("https://api.weixin.qq.com", "https://file.api.weixin.qq.com", "https://mp.weixin.qq.com")
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 FINAL_ERRORS = frozenset({43004, 43101})  # not following / refused: retrying never helps
-RETRYABLE_ERRORS = frozenset({-1, 45009})
+# Busy, over quota, or a token renewed elsewhere again during our one retry.
+RETRYABLE_ERRORS = frozenset({-1, 45009}) | TOKEN_ERRORS
 TOKEN_MARGIN = 300  # refresh this many seconds before WeChat would expire the token
 
 
@@ -105,8 +107,6 @@ class WeChatClient(_WeChatpyClient):
         self.redis = redis_client
         self.token_key = f"wechat:token:{appid}"
 
-    # -- the shared access token ---------------------------------------------------
-
     def _read_token(self) -> str | None:
         raw = self.redis.get(self.token_key)
         return raw.decode() if raw else None
@@ -145,8 +145,6 @@ class WeChatClient(_WeChatpyClient):
         """wechatpy's hook, kept for its API objects: refresh the shared token."""
         return {"access_token": self._refresh(failed=self._read_token())}
 
-    # -- every API call --------------------------------------------------------------
-
     def _checked(self, res: requests.Response, path: str) -> Any:
         if res.status_code >= 400:
             raise WeChatUnavailable(f"HTTP {res.status_code}", path)
@@ -178,8 +176,6 @@ class WeChatClient(_WeChatpyClient):
 
     def _call(self, method: str, url: str, path: str, params: dict, kwargs: dict) -> Any:
         return self._checked(self._http.request(method, url, params=params, **kwargs), path)
-
-    # -- what the service sends --------------------------------------------------------
 
     def send_custom(self, payload: Mapping[str, Any]) -> dict:
         return self.post("message/custom/send", data=dict(payload))
@@ -235,6 +231,21 @@ def _rewind(files: Mapping[str, Any] | None) -> None:
             fileobj.seek(0)
 
 
+class RedactTokens(logging.Filter):
+    """urllib3 logs every request line at DEBUG, and WeChat wants the token in the query."""
+
+    pattern = re.compile(r"access_token=[^&\s\"']+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "access_token=" in message:
+            record.msg, record.args = self.pattern.sub("access_token=***", message), ()
+        return True
+
+
+REDACT_TOKENS = RedactTokens()
+
+
 def build_client(app: Flask) -> WeChatClient:
     from extensions import get_redis
     with app.app_context():
@@ -247,6 +258,9 @@ def build_client(app: Flask) -> WeChatClient:
 def init_app(app: Flask) -> None:
     # Built on first use, so importing or creating the app never opens a connection.
     app.extensions["wechat_client"] = None
+    urllib3_log = logging.getLogger("urllib3.connectionpool")
+    if REDACT_TOKENS not in urllib3_log.filters:
+        urllib3_log.addFilter(REDACT_TOKENS)
 
 
 def get_client() -> WeChatClient:

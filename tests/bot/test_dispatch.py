@@ -86,20 +86,28 @@ def test_redelivery_while_running_gets_success_and_result_follows_as_customer_me
     assert fake_wechat.custom_messages[0]["touser"] == "o_slow"
 
 
-def test_reply_leaves_within_budget_when_the_wechat_api_sleeps(app, wechat, routes, fake_wechat):
+@pytest.fixture
+def patient_client(app_config):
+    app_config.update(WECHAT_HTTP_TIMEOUT=15)
+
+
+@pytest.mark.slow
+def test_reply_leaves_within_budget_when_the_wechat_api_sleeps(patient_client, app, wechat, routes,
+                                                               fake_wechat):
     """A handler calling a WeChat API that sleeps 10 s: the member gets `success` within
     5 s, and the handler's reply arrives later as a customer-service message."""
     from bot.wechat import get_client
 
-    fake_wechat.delay("/cgi-bin/menu/get", 10)
+    from bot.menu import menu_json
+    fake_wechat.delay("/cgi-bin/menu/create", 10)
 
     def calls_slow_api(turn):
-        get_client().get("menu/get")
-        return "菜单已读取"
+        get_client().create_menu(menu_json())
+        return "菜单已发布"
 
-    routes(router.text("读菜单"), calls_slow_api)
+    routes(router.text("发布菜单"), calls_slow_api)
     started = time.monotonic()
-    reply = wechat.send("o_budget", "读菜单")
+    reply = wechat.send("o_budget", "发布菜单")
     elapsed = time.monotonic() - started
     assert reply is None
     assert elapsed < 5
@@ -107,7 +115,7 @@ def test_reply_leaves_within_budget_when_the_wechat_api_sleeps(app, wechat, rout
     while time.monotonic() < deadline and not fake_wechat.custom_messages:
         run_jobs(app)
         time.sleep(0.2)
-    assert [m["text"]["content"] for m in fake_wechat.custom_messages] == ["菜单已读取"]
+    assert [m["text"]["content"] for m in fake_wechat.custom_messages] == ["菜单已发布"]
 
 
 def test_handler_error_reraises_under_testing(wechat, routes):

@@ -28,8 +28,8 @@ def test_each_trigger_kind():
     r = Router()
     r.text("积分", "我的积分")(lambda t: "points")
     r.click("MY_POINTS")(lambda t: "points-click")
+    r.scan("pump:")(lambda t: "pump")  # before subscribe: a scene-carrying follow is a pump scan
     r.event("subscribe")(lambda t: "welcome")
-    r.scan("pump:")(lambda t: "pump")
     r.message_type("image")(lambda t: "image")
     r.fallback_text(lambda t: "help")
     pick = lambda **kw: r.resolve(msg(**kw))[0](None)  # noqa: E731
