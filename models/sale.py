@@ -37,6 +37,8 @@ class Sale(Base):
     paid_from_balance_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     litres_ml: Mapped[int] = mapped_column(BigInteger, default=0)
     points_earned: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The member-readable breakdown of points_earned: JSON [[label, points], ...].
+    points_breakdown: Mapped[str | None] = mapped_column(String(2000))
     refunded_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 

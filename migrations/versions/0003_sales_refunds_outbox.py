@@ -45,6 +45,7 @@ def upgrade():
     sa.Column('paid_from_balance_fen', sa.BigInteger(), nullable=False),
     sa.Column('litres_ml', sa.BigInteger(), nullable=False),
     sa.Column('points_earned', sa.BigInteger(), nullable=False),
+    sa.Column('points_breakdown', sa.String(length=2000), nullable=True),
     sa.Column('refunded_fen', sa.BigInteger(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
     sa.CheckConstraint("pay_with IN ('balance', 'external')", name=op.f('ck_sales_pay_with_known')),

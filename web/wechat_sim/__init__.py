@@ -17,6 +17,7 @@ def create_fake_wechat(token_ttl: int = 7200) -> Flask:
     from web.wechat_sim import api, control
 
     app = Flask(__name__)
+    app.json.ensure_ascii = False  # /_sim/state stays readable with Chinese menus and messages
     app.extensions["fake_wechat"] = FakeWeChatState(token_ttl)
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)

@@ -163,6 +163,7 @@ def showqrcode() -> Response:
     return Response(qr_png(found["scene"]), mimetype="image/png")
 
 
-@bp.route("/cgi-bin/<path:rest>", methods=["GET", "POST"])
+@bp.route("/<path:rest>", methods=["GET", "POST"])
 def unknown(rest: str) -> Response:
+    # WeChat answers JSON, not an HTML 404, for an API this account may not call.
     return error(48001)

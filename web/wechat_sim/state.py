@@ -116,7 +116,7 @@ class FakeWeChatState:
                                      now + self.token_ttl)
                 self._tokens[issued.token] = issued
                 self._current[appid] = issued.token
-            self.tokens_issued.append({"appid": appid, "token": issued.token, "at": now})
+            self.tokens_issued.append({"appid": appid, "token": issued.token, "reuse": reuse, "at": now})
             return issued.token, int(issued.expires_at - now)
 
     def check_token(self, token: str | None) -> int | None:

@@ -1,0 +1,24 @@
+"""The outbox: side effects (pushes) written in the same transaction as their cause and
+handed to a job only after that transaction commits, so a rolled-back sale never sends
+a receipt and a committed one always has its row."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from extensions import db
+from models import Outbox
+
+
+def add(kind: str, dedup_key: str, payload: dict, member_id: int | None = None) -> Outbox:
+    """Write an outbox row (flushed with the caller's transaction). The dedup key is
+    unique: writing the same key twice returns the first row."""
+    existing = db.session.scalars(select(Outbox).where(Outbox.dedup_key == dedup_key)).first()
+    if existing is not None:
+        return existing
+    row = Outbox(kind=kind, dedup_key=dedup_key, member_id=member_id,
+                 payload=json.dumps(payload, ensure_ascii=False, sort_keys=True))
+    db.session.add(row)
+    db.session.flush()
+    return row

@@ -1,0 +1,102 @@
+"""Earning, spending and clawing back points, lot by lot."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from extensions import db
+from loyalty import policy as policies
+from loyalty.errors import InsufficientPoints, ValidationError
+from loyalty.ledger import lock_account, post, replay, reversed_so_far, utc, whole
+from loyalty.points.lots import move, open_lot, spendable_lots, spendable_total, take
+from loyalty.policy import Policy
+from models import Account, LedgerEntry, PointLot
+
+
+def points_account(account_id: int) -> Account:
+    """The points account, locked (see loyalty.ledger.lock_account); ValidationError for
+    a stored-value account, so points never land in a wallet by mistake."""
+    account = lock_account(account_id)
+    if account.kind != "points":
+        raise ValidationError("不是积分账户", field="account", account_id=account_id)
+    return account
+
+
+def earn(account: Account, points: int, *, key: str, cause_type: str, cause_ref: str | None = None,
+         memo: str | None = None, now: datetime | None = None, policy: Policy | None = None) -> LedgerEntry:
+    """Credit `points` as a new lot: spendable after the policy's pending days, expiring
+    at the end of the month `points_expiry_months` after `now` in Shanghai time (never
+    when 0). A repeated key returns the first entry and opens no second lot."""
+    whole(points, "points")
+    now, policy = utc(now), policy or policies.current()
+    account = points_account(account.id)
+    existing = replay(key, account, kind="earn", amount=points)
+    if existing is not None:
+        return existing
+    entry = post(account, "earn", points, key=key, cause_type=cause_type, cause_ref=cause_ref,
+                 memo=memo, now=now)
+    open_lot(account, entry, points, now, policy)
+    return entry
+
+
+def spend(account: Account, points: int, *, key: str, cause_type: str, cause_ref: str | None = None,
+          memo: str | None = None, now: datetime | None = None) -> LedgerEntry:
+    """Debit `points` from the spendable lots, soonest expiry first (never-expiring last,
+    ties by lot id), recording which lots gave how many so a refund can give exactly
+    those back. InsufficientPoints, with nothing written, when the spendable points
+    (pending and expired lots do not count) fall short."""
+    whole(points, "points")
+    now = utc(now)
+    account = points_account(account.id)
+    existing = replay(key, account, kind="spend", amount=-points)
+    if existing is not None:
+        return existing
+    taken = take(spendable_lots(account.id, now), points)
+    available = sum(n for _, n in taken)
+    if available < points:
+        raise InsufficientPoints(account_id=account.id, needed=points, spendable=available)
+    entry = post(account, "spend", -points, key=key, cause_type=cause_type, cause_ref=cause_ref,
+                 memo=memo, now=now)
+    move(entry, [(lot_id, -n) for lot_id, n in taken])
+    return entry
+
+
+def claw_back(earn_entry: LedgerEntry, points: int, *, key: str, cause_type: str,
+              cause_ref: str | None = None, now: datetime | None = None) -> LedgerEntry | None:
+    """Take back up to `points` that `earn_entry` credited (a refunded sale's points).
+
+    Taken from that earn's own lot first (pending or not), then from the other
+    spendable lots soonest expiry first. Never more than the earn gave minus what
+    earlier claw-backs of it took. Shortfall policy: when the member has already spent
+    the points, we take what is there and write the rest off (a balance never goes
+    negative and we keep no debt); the entry's amount says what was really taken.
+    Returns None when there was nothing to take."""
+    whole(points, "points")
+    now = utc(now)
+    account = points_account(earn_entry.account_id)
+    if earn_entry.amount <= 0:
+        raise ValidationError("只能冲回积分入账", field="earn_entry", entry_id=earn_entry.id)
+    existing = replay(key, account, kind="reversal")
+    if existing is not None:
+        return existing
+    # Earlier claw-backs reverse this earn with negative amounts.
+    wanted = min(points, earn_entry.amount + reversed_so_far(earn_entry))
+    own = db.session.execute(
+        select(PointLot.id, PointLot.remaining)
+        .where(PointLot.account_id == account.id, PointLot.entry_id == earn_entry.id, PointLot.remaining > 0)
+        .order_by(PointLot.id)).all()
+    lots = [tuple(row) for row in own] + spendable_lots(account.id, now, exclude={row.id for row in own})
+    taken = take(lots, wanted) if wanted > 0 else []
+    total = sum(n for _, n in taken)
+    if total == 0:
+        return None
+    entry = post(account, "reversal", -total, key=key, cause_type=cause_type, cause_ref=cause_ref,
+                 reverses_id=earn_entry.id, now=now)
+    move(entry, [(lot_id, -n) for lot_id, n in taken])
+    return entry
+
+
+def spendable(account: Account, now: datetime | None = None) -> int:
+    """Points the member can spend now: lots past their pending period and not expired."""
+    return spendable_total(account.id, utc(now))

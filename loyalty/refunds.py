@@ -1,0 +1,107 @@
+"""Refunding a sale, in full or in part, idempotent on the refund number.
+
+Points earned by the sale are taken back in proportion to the money refunded (computed
+on the running total, so several partial refunds never drift from one full refund);
+stored value paid for the sale goes back to the buckets it came from; on the refund that
+completes a full refund the sale's coupons are restored when still valid. Tiers are not
+lowered here: only the periodic review downgrades.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from extensions import db
+from loyalty import coupons as coupon_rules
+from loyalty import outbox, points, stored_value
+from loyalty.errors import DuplicateConflict, NotFound, ValidationError
+from loyalty.ledger import find_entry, utc
+from models import LedgerEntry, Member, Sale, SaleRefund
+
+
+def _locked_sale(sale_id: int) -> Sale:
+    sale = db.session.execute(select(Sale).where(Sale.id == sale_id).with_for_update()
+                              .execution_options(populate_existing=True)).scalar_one_or_none()
+    if sale is None:
+        raise NotFound("交易不存在", field="sale_id", sale_id=sale_id)
+    return sale
+
+
+def refund(sale_id: int, refund_no: str, amount_fen: int | None = None, *,
+           now: datetime | None = None) -> tuple[SaleRefund, bool]:
+    """Refund `amount_fen` of the sale (the whole remaining amount when None); returns
+    (refund, created). The same refund number with the same amount returns the first
+    refund (created False); with another amount it is a DuplicateConflict."""
+    if not refund_no or len(refund_no) > 64:
+        raise ValidationError("退款单号必填，最长 64 位", field="refund_no")
+    if amount_fen is not None and (not isinstance(amount_fen, int) or isinstance(amount_fen, bool)):
+        raise ValidationError("退款金额必须是整数（分）", field="amount_fen")
+    now = utc(now)
+    try:
+        sale = _locked_sale(sale_id)
+        fingerprint = hashlib.sha256(f"{amount_fen}".encode()).hexdigest()
+        done = db.session.scalars(select(SaleRefund).where(SaleRefund.sale_id == sale.id,
+                                                           SaleRefund.refund_no == refund_no)).first()
+        if done is not None:
+            if done.request_hash != fingerprint:
+                raise DuplicateConflict("同一退款单号已用于不同金额", refund_no=refund_no)
+            db.session.rollback()
+            return done, False
+        result = _refund(sale, refund_no, fingerprint, amount_fen, now)
+        db.session.commit()
+        return result, True
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def _refund(sale: Sale, refund_no: str, fingerprint: str, amount_fen: int | None, now: datetime) -> SaleRefund:
+    left = sale.payable_fen - sale.refunded_fen
+    amount = left if amount_fen is None else amount_fen
+    if amount <= 0 or amount > left:
+        raise ValidationError(f"可退金额为 {left} 分", field="amount_fen", refundable_fen=left)
+    row = SaleRefund(sale_id=sale.id, refund_no=refund_no, request_hash=fingerprint, amount_fen=amount,
+                     created_at=now)
+    db.session.add(row)
+    db.session.flush()
+    key = f"sale:{sale.id}:refund:{row.id}"
+    row.points_reversed = _claw_back_points(sale, amount, key, now)
+    if sale.paid_from_balance_fen > 0:
+        row.balance_returned_fen = _return_balance(sale, amount, key, now)
+    sale.refunded_fen += amount
+    if sale.refunded_fen == sale.payable_fen:
+        coupon_rules.restore(sale.id, now=now)
+    if sale.member_id is not None:
+        outbox.add("refund", f"refund:{row.id}", {"sale_id": sale.id, "refund_id": row.id}, member_id=sale.member_id)
+    return row
+
+
+def _claw_back_points(sale: Sale, amount: int, key: str, now: datetime) -> int:
+    earn = find_entry(f"sale:{sale.id}:earn")
+    if earn is None or sale.payable_fen == 0:
+        return 0
+    reversed_before = db.session.scalar(select(func.coalesce(func.sum(SaleRefund.points_reversed), 0))
+                                        .where(SaleRefund.sale_id == sale.id)) or 0
+    # Proportional on the running total: floor(earned × refunded so far / paid).
+    due = sale.points_earned * (sale.refunded_fen + amount) // sale.payable_fen - reversed_before
+    if due <= 0:
+        return 0
+    entry = points.claw_back(earn, due, key=f"{key}:points", cause_type="refund", cause_ref=str(sale.id), now=now)
+    return -entry.amount if entry is not None else 0
+
+
+def _return_balance(sale: Sale, amount: int, key: str, now: datetime) -> int:
+    legs = list(db.session.scalars(select(LedgerEntry).where(
+        LedgerEntry.idempotency_key.like(f"sale:{sale.id}:pay%"), LedgerEntry.kind == "payment")))
+    if not legs:
+        return 0
+    # Payment from balance covers the whole payable amount, so the refund returns it all.
+    back = stored_value.refund_payment(legs, amount, key=f"{key}:balance", cause_ref=str(sale.id), now=now)
+    return sum(e.amount for e in back)
+
+
+def member_of(sale: Sale) -> Member | None:
+    """The member the sale was credited to, if any."""
+    return db.session.get(Member, sale.member_id) if sale.member_id else None

@@ -1,0 +1,255 @@
+"""Tiers: the starting tier, the qualifying metric, upgrades at once after a sale (with
+the upgrade reward), downgrades only at the periodic review, and the member's progress.
+
+The ladder is the non-trial tiers by rank; a member qualifies for the highest whose
+threshold the metric reaches. The metric (policy.tier_metric) runs over the rolling
+window of policy.tier_window_days up to `now`; a fully refunded sale counts for nothing.
+Everything here flushes and never commits: the caller owns the transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_CEILING, Decimal
+from typing import NamedTuple
+
+from sqlalchemy import and_, case, func, insert, not_, or_, select, update
+
+from extensions import db
+from loyalty import policy as policies
+from loyalty.errors import ValidationError
+from loyalty.ledger import as_utc, utc
+from loyalty.policy import BUSINESS_TZ, Policy
+from loyalty.rules import format_decimal
+from models import Member, Sale, Tier, TierChange, TierReward
+
+
+def ladder() -> list[Tier]:
+    """The tiers a metric can reach (trial-only tiers left out), lowest first."""
+    return list(db.session.scalars(select(Tier).where(not_(Tier.is_trial)).order_by(Tier.rank)))
+
+
+def qualified(tiers: list[Tier], value: int) -> Tier | None:
+    """The highest tier of `tiers` (a ladder, lowest first) whose threshold `value` reaches."""
+    reached = [t for t in tiers if t.threshold <= value]
+    return reached[-1] if reached else None
+
+
+def _metric_sum(metric_name: str):
+    counted = not_(and_(Sale.payable_fen > 0, Sale.refunded_fen >= Sale.payable_fen))
+    if metric_name == "litres":
+        return func.coalesce(func.sum(case((counted, Sale.litres_ml), else_=0)), 0)
+    if metric_name == "amount":
+        return func.coalesce(func.sum(Sale.payable_fen - Sale.refunded_fen), 0)
+    if metric_name == "visits":
+        return func.count(case((counted, Sale.id)))
+    raise ValueError(f"unknown tier metric {metric_name!r}")
+
+
+def _in_window(now: datetime, policy: Policy):
+    return and_(Sale.created_at > now - timedelta(days=policy.tier_window_days), Sale.created_at <= now)
+
+
+def metric(member: Member, *, now: datetime | None = None, policy: Policy | None = None) -> int:
+    """The member's qualifying metric over the rolling window: millilitres ("litres"), fen
+    paid less refunded ("amount") or number of sales ("visits"). One SQL aggregate."""
+    now, policy = utc(now), policy or policies.current()
+    return int(db.session.scalar(select(_metric_sum(policy.tier_metric))
+                                 .where(Sale.member_id == member.id, _in_window(now, policy))))
+
+
+def assign_starting_tier(member: Member, tier_code: str | None = None, *, now: datetime | None = None,
+                         policy: Policy | None = None) -> TierChange | None:
+    """Put a new member in `tier_code`, else in the trial tier for policy.tier_trial_days
+    when policy.tier_trial_code is set, else in the lowest tier. With no tiers configured
+    yet, nothing happens (None). Raises ValidationError for an unknown `tier_code`."""
+    now, policy = utc(now), policy or policies.current()
+    trial = tier_code is None and policy.tier_trial_code is not None
+    code = tier_code or policy.tier_trial_code
+    if code is None:
+        tier = next(iter(ladder()), None)
+        if tier is None:  # no tiers yet (a fresh database before the rules are loaded)
+            return None
+    else:
+        tier = db.session.scalars(select(Tier).where(Tier.code == code)).first()
+        if tier is None:
+            raise ValidationError("会员等级不存在", field="tier_trial_code" if trial else "tier_code", code=code)
+    member.tier_id, member.tier_since = tier.id, now
+    member.trial_until = now + timedelta(days=policy.tier_trial_days) if trial else None
+    return _record(member.id, None, tier.id, "initial", None, now)
+
+
+def _record(member_id: int, from_id: int | None, to_id: int, reason: str, value: int | None,
+            now: datetime) -> TierChange:
+    change = TierChange(member_id=member_id, from_tier_id=from_id, to_tier_id=to_id, reason=reason,
+                        metric_value=value, at=now)
+    db.session.add(change)
+    db.session.flush()
+    return change
+
+
+def after_sale(member: Member, *, now: datetime | None = None, policy: Policy | None = None) -> TierChange | None:
+    """After a sale (flushed): upgrade the member at once if the metric reached a higher
+    tier, and give the upgrade reward of every level reached on the way, once per level
+    per reward window. Never downgrades. A member on trial whose metric reaches the trial
+    tier (or above) keeps it for good. Returns the change, or None."""
+    now, policy = utc(now), policy or policies.current()
+    member = db.session.scalars(select(Member).where(Member.id == member.id).with_for_update()
+                                .execution_options(populate_existing=True)).one()
+    tiers = ladder()
+    value = metric(member, now=now, policy=policy)
+    reached = qualified(tiers, value)
+    current = db.session.get(Tier, member.tier_id) if member.tier_id else None
+    on_trial = member.trial_until is not None
+    if reached is None or (current is not None and (reached.rank < current.rank
+                                                    or (reached.rank == current.rank and not on_trial))):
+        return None
+    # A trial was a gift, not a level reached: rewards count from the bottom of the ladder.
+    floor_rank = tiers[0].rank if on_trial or current is None else current.rank
+    change = _record(member.id, current.id if current else None, reached.id,
+                     "upgrade" if current else "initial", value, now)
+    member.tier_id, member.tier_since, member.trial_until = reached.id, now, None
+    for tier in tiers:
+        if floor_rank < tier.rank <= reached.rank:
+            _reward(member, tier, now, policy)
+    db.session.flush()
+    return change
+
+
+def reward_window_start(member: Member, *, now: datetime | None = None, policy: Policy | None = None) -> date:
+    """The first business day of the member's current reward window: windows of
+    policy.tier_window_days laid end to end from the day the member joined."""
+    now, policy = utc(now), policy or policies.current()
+    joined = (as_utc(member.created_at) or now).astimezone(BUSINESS_TZ).date()
+    days = (now.astimezone(BUSINESS_TZ).date() - joined).days
+    return joined + timedelta(days=days - days % policy.tier_window_days)
+
+
+def _reward(member: Member, tier: Tier, now: datetime, policy: Policy) -> None:
+    if not tier.upgrade_reward_points and not tier.upgrade_reward_coupon:
+        return
+    window = reward_window_start(member, now=now, policy=policy)
+    dialect = db.session.get_bind().dialect.name
+    from sqlalchemy.dialects import postgresql, sqlite
+    claim = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(TierReward).values(
+        member_id=member.id, tier_id=tier.id, window_start=window, points=tier.upgrade_reward_points,
+        coupon_template=tier.upgrade_reward_coupon, at=now)
+    # The unique (member, tier, window) decides, also between two racing sales.
+    reward_id = db.session.scalar(claim.on_conflict_do_nothing(
+        index_elements=["member_id", "tier_id", "window_start"]).returning(TierReward.id))
+    if reward_id is None:
+        return
+    reward = db.session.get(TierReward, reward_id)
+    key = f"tier-reward:{member.id}:{tier.id}:{window}"
+    if tier.upgrade_reward_points:
+        from loyalty import points
+        from loyalty.members import account_of
+        reward.ledger_entry_id = points.earn(
+            account_of(member, "points"), tier.upgrade_reward_points, key=key, cause_type="tier_reward",
+            cause_ref=str(reward_id), memo=f"升级{tier.name}奖励", now=now, policy=policy).id
+    if tier.upgrade_reward_coupon:
+        from loyalty import coupons
+        reward.coupon_id = coupons.issue(member, tier.upgrade_reward_coupon, key=key, source="upgrade", now=now).id
+
+
+def review(now: datetime | None = None, policy: Policy | None = None) -> dict[str, int]:
+    """The periodic review, set-based: one GROUP BY computes the metric of every member who
+    may move, then one UPDATE per target tier. Ends expired trials (to the tier the metric
+    earns; a trial the metric confirms is kept), and moves members below their tier's
+    threshold down to the tier the metric earns, unless they got their tier less than
+    policy.tier_grace_days ago. Returns counts: downgraded, trials_ended, trials_kept."""
+    now, policy = utc(now), policy or policies.current()
+    tiers = ladder()
+    counts = {"downgraded": 0, "trials_ended": 0, "trials_kept": 0}
+    if not tiers:
+        return counts
+    value = _metric_sum(policy.tier_metric)
+    trial_over = and_(Member.trial_until.is_not(None), Member.trial_until <= now)
+    below = and_(Member.trial_until.is_(None), Tier.threshold > 0,
+                 or_(Member.tier_since.is_(None), Member.tier_since <= now - timedelta(days=policy.tier_grace_days)))
+    rows = db.session.execute(
+        select(Member.id, Member.tier_id, Member.trial_until, Tier.rank, value.label("value"))
+        .join(Tier, Tier.id == Member.tier_id)
+        .outerjoin(Sale, and_(Sale.member_id == Member.id, _in_window(now, policy)))
+        .where(or_(trial_over, below))
+        .group_by(Member.id, Member.tier_id, Member.trial_until, Tier.rank, Tier.threshold)
+        .having(or_(Member.trial_until.is_not(None), value < Tier.threshold))).all()
+    moves: dict[tuple[int, str], list[tuple[int, int, int]]] = {}
+    kept: list[int] = []
+    for member_id, tier_id, trial_until, rank, metric_value in rows:
+        target = qualified(tiers, int(metric_value)) or tiers[0]
+        if trial_until is not None and target.id == tier_id:
+            kept.append(member_id)
+        elif trial_until is not None or target.rank < rank:
+            reason = "trial_end" if trial_until is not None else "downgrade"
+            moves.setdefault((target.id, reason), []).append((member_id, tier_id, int(metric_value)))
+    for start in range(0, len(kept), 500):
+        db.session.execute(update(Member).where(Member.id.in_(kept[start:start + 500])).values(trial_until=None))
+    counts["trials_kept"] = len(kept)
+    for (target_id, reason), movers in moves.items():
+        for start in range(0, len(movers), 500):
+            chunk = movers[start:start + 500]
+            db.session.execute(update(Member).where(Member.id.in_([m[0] for m in chunk]))
+                               .values(tier_id=target_id, tier_since=now, trial_until=None))
+            db.session.execute(insert(TierChange), [
+                {"member_id": m, "from_tier_id": old, "to_tier_id": target_id, "reason": reason,
+                 "metric_value": v, "at": now} for m, old, v in chunk])
+        counts["downgraded" if reason == "downgrade" else "trials_ended"] += len(movers)
+    db.session.flush()
+    return counts
+
+
+class Privileges(NamedTuple):
+    per_litre_discount_fen: int
+    points_multiplier: Decimal
+    perks: str | None
+
+
+def privileges(tier: Tier | None) -> Privileges:
+    """What a tier gives: fen off every litre, the points multiplier, the perks text.
+    No tier: nothing (0, 1, None)."""
+    if tier is None:
+        return Privileges(0, Decimal(1), None)
+    return Privileges(tier.per_litre_discount_fen, Decimal(tier.points_multiplier), tier.perks)
+
+
+@dataclass(frozen=True)
+class Progress:
+    tier: Tier | None
+    next_tier: Tier | None
+    metric: str  # litres | amount | visits
+    value: int  # the metric in its stored unit: millilitres, fen or visits
+    remaining: Decimal | int | None  # to next_tier: litres (Decimal), fen, or visits
+    trial_until: datetime | None
+    text: str  # the sentence for the member
+
+
+def progress(member: Member, *, now: datetime | None = None, policy: Policy | None = None) -> Progress:
+    """Where the member stands: tier, next tier, metric value, what is left to reach the
+    next tier (litres as Decimal, amount in fen, visits) and a Chinese sentence such as
+    "再加油 120.5 升即可升级金卡". On trial, the next tier is the trial tier itself until
+    the metric confirms it."""
+    now, policy = utc(now), policy or policies.current()
+    value = metric(member, now=now, policy=policy)
+    tier = db.session.get(Tier, member.tier_id) if member.tier_id else None
+    trial_until = as_utc(member.trial_until)
+    above = [t for t in ladder() if tier is None or t.rank > tier.rank
+             or (trial_until is not None and t.rank == tier.rank)]
+    next_tier = next((t for t in above if t.threshold > value), None)
+    if next_tier is None:
+        text = f"您已是最高等级{tier.name}" if tier else "暂无会员等级"
+        return Progress(tier, None, policy.tier_metric, value, None, trial_until, text)
+    left = next_tier.threshold - value
+    if policy.tier_metric == "litres":
+        remaining = Decimal(left) / 1000
+        shown = f"再加油 {format_decimal(remaining.quantize(Decimal('0.01'), rounding=ROUND_CEILING))} 升"
+    elif policy.tier_metric == "amount":
+        remaining, shown = left, f"再消费 {left // 100}.{left % 100:02d} 元".replace(".00 元", " 元")
+    else:
+        remaining, shown = left, f"再消费 {left} 次"
+    if trial_until is not None and next_tier.id == tier.id:
+        day = trial_until.astimezone(BUSINESS_TZ).date()
+        text = f"{tier.name}体验期至 {day:%Y-%m-%d}，{shown}即可正式成为{tier.name}"
+    else:
+        text = f"{shown}即可升级{next_tier.name}"
+    return Progress(tier, next_tier, policy.tier_metric, value, remaining, trial_until, text)
