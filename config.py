@@ -82,6 +82,7 @@ class Config:
             WECHAT_API_BASE=env_str("WECHAT_API_BASE", "https://api.weixin.qq.com"),
             PORT=env_int("PORT", 5000),
             WECHAT_REPLY_BUDGET=env_float("WECHAT_REPLY_BUDGET", 4.0),
+            WECHAT_HTTP_TIMEOUT=env_float("WECHAT_HTTP_TIMEOUT", 8.0),
         )
 
     def as_flask(self) -> dict[str, Any]:

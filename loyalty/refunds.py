@@ -82,8 +82,9 @@ def _claw_back_points(sale: Sale, amount: int, key: str, now: datetime) -> int:
     earn = find_entry(f"sale:{sale.id}:earn")
     if earn is None or sale.payable_fen == 0:
         return 0
-    reversed_before = db.session.scalar(select(func.coalesce(func.sum(SaleRefund.points_reversed), 0))
-                                        .where(SaleRefund.sale_id == sale.id)) or 0
+    # int(): PostgreSQL sums a bigint column as numeric.
+    reversed_before = int(db.session.scalar(select(func.coalesce(func.sum(SaleRefund.points_reversed), 0))
+                                            .where(SaleRefund.sale_id == sale.id)))
     # Proportional on the running total: floor(earned × refunded so far / paid).
     due = sale.points_earned * (sale.refunded_fen + amount) // sale.payable_fen - reversed_before
     if due <= 0:

@@ -71,7 +71,7 @@ def earned_today(account: Account, at: datetime) -> int:
         select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
             LedgerEntry.account_id == account.id, LedgerEntry.kind == "earn",
             LedgerEntry.cause_type == "sale", LedgerEntry.created_at >= start,
-            LedgerEntry.created_at < start + timedelta(days=1)))))
+            LedgerEntry.created_at < start + timedelta(days=1))))
 
 
 def price(station: Station, lines: list[Line], *, member: Member | None = None, coupon_ids=(),

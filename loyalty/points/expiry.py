@@ -52,9 +52,11 @@ _RUN = [
          ON e.cause_type = 'expiry' AND e.cause_ref = :run AND e.account_id = d.account_id""",
     """UPDATE point_lots SET remaining = point_lots.remaining - d.remaining
        FROM expiry_due d WHERE point_lots.id = d.lot_id""",
-    """UPDATE accounts SET balance = accounts.balance + e.amount
-       FROM ledger_entries e
-       WHERE e.cause_type = 'expiry' AND e.cause_ref = :run AND e.account_id = accounts.id""",
+    # From the snapshot, not from the run's entries: a rerun with the same `now` finds
+    # nothing due and must not apply the first run's entries a second time.
+    """UPDATE accounts SET balance = accounts.balance - s.total
+       FROM (SELECT account_id, SUM(remaining) AS total FROM expiry_due GROUP BY account_id) s
+       WHERE accounts.id = s.account_id""",
     "DROP TABLE expiry_due",
     "DROP TABLE expiry_accounts",
 ]

@@ -91,9 +91,9 @@ def _outstanding(spend_entry: LedgerEntry) -> list[tuple[int, int, datetime | No
         .where(LotMovement.entry_id == spend_entry.id)
         .group_by(PointLot.id, PointLot.expires_at)
         .order_by(PointLot.expires_at.desc().nulls_first(), PointLot.id.desc())).all()
-    reissued = db.session.scalar(
+    reissued = int(db.session.scalar(
         select(func.coalesce(func.sum(PointLot.amount), 0))
-        .where(PointLot.account_id == spend_entry.account_id, PointLot.entry_id.in_(restores)))
+        .where(PointLot.account_id == spend_entry.account_id, PointLot.entry_id.in_(restores))))
     result = []
     for lot_id, taken, expires_at, given_back in rows:
         left = int(taken) - int(given_back)
