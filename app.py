@@ -36,6 +36,8 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
 
     import bot.cli
     bot.cli.init_app(app)
+    import web.api.cli; web.api.cli.init_app(app)  # noqa: E702  (flask station ..., flask member ...)
+    import web.cashier.cli; web.cashier.cli.init_app(app)  # noqa: E702  (flask staff ...)
 
     import web
     web.init_app(app)

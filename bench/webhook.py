@@ -47,11 +47,13 @@ CLIENTS = 32
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
 # Both servers get exactly these settings. gthread keeps the 32 keep-alive connections
-# in a poller instead of pinning a thread to each, and 2 processes use both cores (the
-# GIL makes more threads in one process no faster for this CPU-bound work). On this
-# 2-core machine 2 workers x 8 threads gave the real app its best throughput and p99 of
-# the settings tried (2x16, 2x8, 2x4, 3x8, 4x4, 4x8 and sync workers): more processes
-# only add context switches against the load generator and Redis on the same cores.
+# in a poller instead of pinning a thread to each (sync workers would serve 2 at a time),
+# and 2 processes use both cores. Of the settings tried for the real app on this 2-core
+# machine (workers x threads: 1x32, 2x4, 2x8, 2x16, 3x4, 3x8, 4x2, 4x4), 2x8 and 4x4
+# came out best, within noise of each other; 2x8 keeps one process per core. Fewer
+# threads leave a process idle while its requests wait on Redis; more threads or
+# processes only add GIL and context-switch overhead on cores already shared with Redis
+# and the load generator.
 WORKERS = 2
 THREADS = 8
 TOKEN = "youkabenchtoken"
@@ -333,7 +335,8 @@ def measure(target: Target, env: dict[str, str], args, workdir: Path) -> Stats:
         timed_requests = list(prepare(server, target, port, first, count))
         prepared.update((req.index, req) for req in timed_requests)
         more = keep(prepare(server, target, port, first + count, 10**9)) if seconds else iter(())
-        results, wall = asyncio.run(load(port, itertools.chain(timed_requests, more), args.clients, seconds))
+        results, wall = asyncio.run(load(port, itertools.chain(timed_requests, more),
+                                         args.clients, seconds))
         if len(results) > count:
             print(f"note: {target.label} ran out of pre-built requests; "
                   f"{len(results) - count} were built during the timed run", file=sys.stderr)
@@ -374,8 +377,10 @@ def main(argv: list[str] | None = None) -> int:
             aes_key = base64.b64encode(os.urandom(32)).decode().rstrip("=")
             env = {**os.environ, "WECHAT_TOKEN": TOKEN, "WECHAT_APPID": APPID, "WECHAT_AES_KEY": aes_key,
                    "DATABASE_URL": db_url, "REDIS_URL": redis_url, "PYTHONPATH": str(ROOT)}
+            # Other load on the machine moves both figures: say how busy it was.
             print(f"gunicorn -k gthread --workers {args.workers} --threads {args.threads}; "
-                  f"{args.clients} clients; database {db_url}; redis {redis_url}", flush=True)
+                  f"{args.clients} clients; database {db_url}; redis {redis_url}; "
+                  f"load average {os.getloadavg()[0]:.1f}", flush=True)
             subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
                            cwd=ROOT, env=env, check=True, capture_output=True)
             targets = [
@@ -393,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(stats)
         except subprocess.CalledProcessError as exc:
             print(f"`flask db upgrade` failed:\n{exc.stdout.decode()}{exc.stderr.decode()}", file=sys.stderr)
+            return 2
+        except RuntimeError as exc:  # a server that would not start: its log says why
+            print(exc, file=sys.stderr)
             return 2
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)

@@ -140,6 +140,10 @@ def expire_due(now: datetime | None = None) -> int:
     result = db.session.execute(
         update(Coupon).where(Coupon.status == "issued", Coupon.valid_until <= utc(now))
         .values(status="expired").execution_options(synchronize_session=False))
+    # Not fetched back row by row (the sweep may touch many); loaded coupons just reload.
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Coupon):
+            db.session.expire(obj)
     return result.rowcount
 
 

@@ -56,3 +56,21 @@ class LimitReached(LoyaltyError):
 class NotAllowed(LoyaltyError):
     code = "not_allowed"
     message = "无权进行此操作"
+
+
+class CodeExpired(LoyaltyError):
+    """A member code past its 60 s, replaced by a newer one (details reason "superseded"),
+    or signed by us but no longer on record (reason "unknown": only an old code can be)."""
+    code = "code_expired"
+    message = "会员码已过期，请刷新后重新出示"
+
+
+class CodeUsed(LoyaltyError):
+    code = "code_used"
+    message = "会员码已使用，请刷新后重新出示"
+
+
+class CodeInvalid(LoyaltyError):
+    """Not a member code: wrong shape or a signature that does not match (forged, mistyped)."""
+    code = "code_invalid"
+    message = "会员码无效，请核对后重试"

@@ -60,6 +60,8 @@ class PricedLine:
     amount_fen: int
 
     def __getattr__(self, name):  # kind, grade, litres_ml, category, sku come from the line
+        if name.startswith("__") or name == "line":  # copy and pickle probe before `line` is set
+            raise AttributeError(name)
         return getattr(self.line, name)
 
 
@@ -70,6 +72,14 @@ class MemberDay:
     per_litre_fen: int
     weekdays: frozenset[int] = frozenset({2})
     grades: frozenset[str] | None = None
+
+    @classmethod
+    def from_policy(cls, policy) -> "MemberDay | None":
+        """The rule a Policy configures (member_day_weekdays, member_day_per_litre_fen);
+        None when it gives no per-litre cut."""
+        if policy.member_day_per_litre_fen <= 0:
+            return None
+        return cls(per_litre_fen=policy.member_day_per_litre_fen, weekdays=frozenset(policy.member_day_weekdays))
 
     def applies(self, at: datetime) -> bool:
         """True when `at` falls on a member day in Asia/Shanghai."""
@@ -100,10 +110,12 @@ class Quote:
 
     @property
     def discount_fen(self) -> int:
+        """All discounts together."""
         return self.gross_fen - self.payable_fen
 
     @property
     def coupon_ids(self) -> list[int]:
+        """The coupons this quote applied, in order: what the sale must mark used."""
         return [d.coupon_id for d in self.discounts if d.coupon_id is not None]
 
 
@@ -151,10 +163,11 @@ def quote(lines: Sequence[FuelLine | ShopLine], *, tier=None, member_day: Member
     """Price a sale in the documented order and return the Quote.
 
     `tier` is anything with `name` and `per_litre_discount_fen` (a Tier), or None;
-    `member_day` a MemberDay or None (not a member: no member-day discount); `coupons`
-    Coupon objects, applied in this order. `member_id`, when given, must own each coupon.
-    Raises CouponNotApplicable (with `details["reason"]`) when a coupon cannot be used,
-    ValidationError on a malformed line."""
+    `member_day` a MemberDay (see MemberDay.from_policy) or None (not a member, or no
+    member-day cut configured); `coupons` Coupon objects with their templates, applied
+    in this order; `member_id`, when given, must own each coupon. Raises
+    CouponNotApplicable (with `details["reason"]`) when a coupon cannot be used,
+    ValidationError on a malformed line (negative, or not an integer)."""
     # Imported here, not at the top: loyalty.coupons builds on this module's arithmetic.
     from loyalty import coupons as coupon_rules
     at = at or datetime.now(timezone.utc)
@@ -162,6 +175,7 @@ def quote(lines: Sequence[FuelLine | ShopLine], *, tier=None, member_day: Member
     discounts: list[Discount] = []
 
     def apply(label: str, per_line: list[int], coupon_id: int | None = None) -> None:
+        """Take per_line[i] off line i and list the discount (a zero one is not listed)."""
         for p, d in zip(priced, per_line):
             p.amount_fen -= d
         if sum(per_line):
@@ -188,18 +202,24 @@ def quote(lines: Sequence[FuelLine | ShopLine], *, tier=None, member_day: Member
                              for p in priced))
 
 
+def _count(value) -> bool:
+    # Integers only: a float litre or fen is refused, never rounded.
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
 def _priced(line) -> PricedLine:
     if isinstance(line, FuelLine):
-        if line.litres_ml < 0 or line.unit_price_fen <= 0 or (line.amount_fen or 0) < 0:
-            raise ValidationError("油品行的升数或单价有误", line=line)
+        if not (_count(line.litres_ml) and _count(line.unit_price_fen) and line.unit_price_fen > 0
+                and (line.amount_fen is None or _count(line.amount_fen))):
+            raise ValidationError("油品行的升数或单价有误", line=repr(line))
         gross = line.amount_fen if line.amount_fen is not None else fuel_amount_fen(line.litres_ml,
                                                                                     line.unit_price_fen)
     elif isinstance(line, ShopLine):
-        if line.amount_fen < 0:
-            raise ValidationError("商品行的金额有误", line=line)
+        if not _count(line.amount_fen):
+            raise ValidationError("商品行的金额有误", line=repr(line))
         gross = line.amount_fen
     else:
-        raise ValidationError("未知的商品行", line=line)
+        raise ValidationError("未知的商品行", line=repr(line))
     return PricedLine(line, gross, gross)
 
 

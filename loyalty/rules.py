@@ -213,26 +213,3 @@ def current_ruleset() -> Ruleset:
         cached = g.youka_ruleset = read_active_ruleset()
     return cached
 
-
-def member_facts(member) -> MemberFacts:
-    """What the rules need to know about a member (models.Member)."""
-    from extensions import db
-    from models import Tier
-    tier = db.session.get(Tier, member.tier_id) if member.tier_id else None
-    return MemberFacts(tier_code=tier.code if tier else None, identity=member.identity,
-                       birthday=member.birthday)
-
-
-def earned_today(member_id: int, *, now: datetime | None = None) -> int:
-    """Points the member's sales earned so far in the business day of `now` (for the day cap)."""
-    from datetime import time, timedelta, timezone
-
-    from sqlalchemy import func, select
-
-    from extensions import db
-    from models import Sale
-    now = now or datetime.now(timezone.utc)
-    start = datetime.combine(now.astimezone(BUSINESS_TZ).date(), time(), BUSINESS_TZ).astimezone(timezone.utc)
-    total = db.session.scalar(select(func.coalesce(func.sum(Sale.points_earned), 0)).where(
-        Sale.member_id == member_id, Sale.created_at >= start, Sale.created_at < start + timedelta(days=1)))
-    return int(total)

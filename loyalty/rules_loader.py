@@ -19,7 +19,7 @@ from extensions import db
 from loyalty.errors import ValidationError
 from loyalty.rules import EarnRule, Multiplier, Ruleset, format_decimal
 from loyalty.rules_schema import TierSpec, parse_document
-from models import EarningRule, Member, PointsMultiplier, RuleSet, Tier, TierChange, TierReward
+from models import CouponTemplate, EarningRule, Member, PointsMultiplier, RuleSet, Tier, TierChange, TierReward
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def load_rules(data: dict, *, source: str | None = None, commit: bool = True) ->
     document = parse_document(data)
     try:
         if document.tiers is not None:
-            _check_removable_tiers(document.tiers)
+            _check_tiers(document.tiers)
         db.session.execute(update(RuleSet).where(RuleSet.active).values(active=False))
         rule_set = RuleSet(name=document.name, stacking=document.ruleset.stacking, active=True,
                            cap_per_sale=document.ruleset.cap_per_sale,
@@ -151,8 +151,14 @@ def _multiplier_row(rule_set_id: int, position: int, m: Multiplier) -> PointsMul
         starts_at=m.starts_at, ends_at=m.ends_at, stations=None if m.stations is None else sorted(m.stations))
 
 
-def _check_removable_tiers(specs: list[TierSpec]) -> None:
-    """A tier left out of the file is deleted, unless a member or the history still uses it."""
+def _check_tiers(specs: list[TierSpec]) -> None:
+    """Reward coupons must exist (an upgrade must not fail on a sale for want of one); a tier
+    left out of the file is deleted, unless a member or the history still uses it."""
+    for i, spec in enumerate(specs):
+        if spec.upgrade_reward_coupon is not None and db.session.scalar(select(CouponTemplate.id).where(
+                CouponTemplate.code == spec.upgrade_reward_coupon)) is None:
+            raise ValidationError(f"规则文件有误：tiers[{i}].upgrade_reward_coupon：优惠券模板 "
+                                  f"{spec.upgrade_reward_coupon} 不存在", field=f"tiers[{i}].upgrade_reward_coupon")
     keep = {s.code for s in specs}
     for tier in db.session.scalars(select(Tier).where(Tier.code.not_in(keep))):
         used = (db.session.scalar(select(Member.id).where(Member.tier_id == tier.id).limit(1))

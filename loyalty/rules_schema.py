@@ -51,24 +51,24 @@ class Document:
     tiers: list[TierSpec] | None  # None: leave the tiers as they are
 
 
-def fail(field: str, problem: str):
+def _fail(field: str, problem: str):
     raise ValidationError(f"规则文件有误：{field}：{problem}", field=field)
 
 
 def _mapping(value, field: str, allowed: set[str]) -> dict:
     if not isinstance(value, dict):
-        fail(field, "应为键值表")
+        _fail(field, "应为键值表")
     for key in value:
         if key not in allowed:
-            fail(f"{field}.{key}" if field else str(key), "不认识的字段")
+            _fail(f"{field}.{key}" if field else str(key), "不认识的字段")
     return value
 
 
 def _int(value, field: str, *, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        fail(field, "应为整数")
+        _fail(field, "应为整数")
     if value < minimum:
-        fail(field, f"不能小于 {minimum}")
+        _fail(field, f"不能小于 {minimum}")
     return value
 
 
@@ -78,9 +78,9 @@ def _text(value, field: str, max_len: int, *, optional: bool = False) -> str | N
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # a grade written as 92
     if not isinstance(value, str) or not value.strip():
-        fail(field, "应为非空文字")
+        _fail(field, "应为非空文字")
     if len(value.strip()) > max_len:
-        fail(field, f"不能超过 {max_len} 个字")
+        _fail(field, f"不能超过 {max_len} 个字")
     return value.strip()
 
 
@@ -91,12 +91,12 @@ def _factor(value, field: str) -> Decimal:
         try:
             value = Decimal(value.strip())
         except ArithmeticError:
-            fail(field, "应为数字")
+            _fail(field, "应为数字")
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or not Decimal(value).is_finite():
-        fail(field, "应为整数或小数（如 1.5，不要用浮点数）")
+        _fail(field, "应为整数或小数（如 1.5，不要用浮点数）")
     value = Decimal(value)
     if not 0 < value <= 100 or value != value.quantize(Decimal("0.001")):
-        fail(field, "应大于 0、不超过 100，最多 3 位小数")
+        _fail(field, "应大于 0、不超过 100，最多 3 位小数")
     return value
 
 
@@ -110,7 +110,7 @@ def _minute(value, field: str) -> int:
     else:
         minutes = -1
     if not 0 <= minutes <= 1440:
-        fail(field, "应为 HH:MM 形式的时间（00:00 至 24:00）")
+        _fail(field, "应为 HH:MM 形式的时间（00:00 至 24:00）")
     return minutes
 
 
@@ -120,11 +120,11 @@ def _moment(value, field: str) -> datetime:
         try:
             value = datetime.fromisoformat(value.strip())
         except ValueError:
-            fail(field, "应为日期或时间，如 2026-12-01 或 2026-12-01 08:00")
+            _fail(field, "应为日期或时间，如 2026-12-01 或 2026-12-01 08:00")
     if isinstance(value, date) and not isinstance(value, datetime):
         value = datetime.combine(value, time())
     if not isinstance(value, datetime):
-        fail(field, "应为日期或时间")
+        _fail(field, "应为日期或时间")
     if value.tzinfo is None:
         value = value.replace(tzinfo=BUSINESS_TZ)
     return value.astimezone(timezone.utc)
@@ -132,22 +132,22 @@ def _moment(value, field: str) -> datetime:
 
 def _list(value, field: str) -> list:
     if not isinstance(value, list) or not value:
-        fail(field, "应为非空列表")
+        _fail(field, "应为非空列表")
     return value
 
 
 def _earning(raw, field: str) -> EarnRule:
     kind = raw.get("kind") if isinstance(raw, dict) else None
     if kind not in EARNING_KINDS:
-        fail(f"{field}.kind", f"应为 {' / '.join(EARNING_KINDS)} 之一")
+        _fail(f"{field}.kind", f"应为 {' / '.join(EARNING_KINDS)} 之一")
     extra, per_key = _EARNING[kind]
     _mapping(raw, field, {"kind", "label", "points"} | extra)
     for key in sorted(extra):
         if key not in raw and key != "applies_to":
-            fail(f"{field}.{key}", "必填")
+            _fail(f"{field}.{key}", "必填")
     applies_to = raw.get("applies_to", "all")
     if applies_to not in ("all", "fuel", "shop"):
-        fail(f"{field}.applies_to", "应为 all / fuel / shop 之一")
+        _fail(f"{field}.applies_to", "应为 all / fuel / shop 之一")
     return EarnRule(kind=kind, label=_text(raw.get("label"), f"{field}.label", 64),
                     points=_int(raw.get("points"), f"{field}.points", minimum=1),
                     per=_int(raw.get(per_key), f"{field}.{per_key}", minimum=1), applies_to=applies_to,
@@ -158,7 +158,7 @@ def _earning(raw, field: str) -> EarnRule:
 def _multiplier(raw, field: str) -> Multiplier:
     kind = raw.get("kind") if isinstance(raw, dict) else None
     if kind not in MULTIPLIER_KINDS:
-        fail(f"{field}.kind", f"应为 {' / '.join(MULTIPLIER_KINDS)} 之一（等级倍数写在 tiers 的 points_multiplier）")
+        _fail(f"{field}.kind", f"应为 {' / '.join(MULTIPLIER_KINDS)} 之一（等级倍数写在 tiers 的 points_multiplier）")
     _mapping(raw, field, {"kind", "label", "factor"} | _MULTIPLIER[kind])
     values = {"kind": kind, "label": _text(raw.get("label"), f"{field}.label", 64),
               "factor": _factor(raw.get("factor"), f"{field}.factor")}
@@ -166,29 +166,29 @@ def _multiplier(raw, field: str) -> Multiplier:
         identities = _list(raw.get("identities"), f"{field}.identities")
         for i, identity in enumerate(identities):
             if identity not in IDENTITIES:
-                fail(f"{field}.identities[{i}]", f"应为 {' / '.join(IDENTITIES)} 之一")
+                _fail(f"{field}.identities[{i}]", f"应为 {' / '.join(IDENTITIES)} 之一")
         values["identities"] = frozenset(identities)
     elif kind == "weekday":
         days = [_WEEKDAYS.get(d, d) for d in _list(raw.get("weekdays"), f"{field}.weekdays")]
         for i, day in enumerate(days):
             if isinstance(day, bool) or day not in range(1, 8):
-                fail(f"{field}.weekdays[{i}]", "应为 1（周一）至 7（周日）或 周一…周日")
+                _fail(f"{field}.weekdays[{i}]", "应为 1（周一）至 7（周日）或 周一…周日")
         values.update(weekdays=frozenset(days), start_minute=_minute(raw.get("from", 0), f"{field}.from"),
                       end_minute=_minute(raw.get("to", 1440), f"{field}.to"))
         if values["start_minute"] >= values["end_minute"]:
-            fail(f"{field}.to", "应晚于 from（跨午夜的时段请拆成两条）")
+            _fail(f"{field}.to", "应晚于 from（跨午夜的时段请拆成两条）")
     elif kind == "birthday":
         values["birthday_scope"] = raw.get("scope", "day")
         if values["birthday_scope"] not in ("day", "month"):
-            fail(f"{field}.scope", "应为 day（生日当天）或 month（生日当月）")
+            _fail(f"{field}.scope", "应为 day（生日当天）或 month（生日当月）")
     else:
         for key in ("starts_at", "ends_at"):
             if key not in raw:
-                fail(f"{field}.{key}", "必填")
+                _fail(f"{field}.{key}", "必填")
         values.update(starts_at=_moment(raw["starts_at"], f"{field}.starts_at"),
                       ends_at=_moment(raw["ends_at"], f"{field}.ends_at"))
         if values["starts_at"] >= values["ends_at"]:
-            fail(f"{field}.ends_at", "应晚于 starts_at")
+            _fail(f"{field}.ends_at", "应晚于 starts_at")
         if raw.get("stations") is not None:
             values["stations"] = frozenset(_text(s, f"{field}.stations[{i}]", 16)
                                            for i, s in enumerate(_list(raw["stations"], f"{field}.stations")))
@@ -202,7 +202,7 @@ def _tiers(raw) -> list[TierSpec]:
         _mapping(item, field, _TIER)
         trial = item.get("trial", False)
         if not isinstance(trial, bool):
-            fail(f"{field}.trial", "应为 true 或 false")
+            _fail(f"{field}.trial", "应为 true 或 false")
         specs.append(TierSpec(
             code=_text(item.get("code"), f"{field}.code", 16), name=_text(item.get("name"), f"{field}.name", 16),
             threshold=_int(item.get("threshold", 0), f"{field}.threshold"),
@@ -213,15 +213,15 @@ def _tiers(raw) -> list[TierSpec]:
             upgrade_reward_coupon=_text(item.get("upgrade_reward_coupon"), f"{field}.upgrade_reward_coupon", 32,
                                         optional=True), is_trial=trial))
         if [s.code for s in specs].count(specs[-1].code) > 1:
-            fail(f"{field}.code", "等级代码重复")
+            _fail(f"{field}.code", "等级代码重复")
     ladder = [(i, s) for i, s in enumerate(specs) if not s.is_trial]
     if not ladder:
-        fail("tiers", "至少要有一个非体验等级")
+        _fail("tiers", "至少要有一个非体验等级")
     if ladder[0][1].threshold != 0:
-        fail(f"tiers[{ladder[0][0]}].threshold", "最低等级的门槛应为 0")
+        _fail(f"tiers[{ladder[0][0]}].threshold", "最低等级的门槛应为 0")
     for (_, lower), (i, higher) in zip(ladder, ladder[1:]):
         if higher.threshold <= lower.threshold:
-            fail(f"tiers[{i}].threshold", "应高于前一个等级（等级按从低到高排列）")
+            _fail(f"tiers[{i}].threshold", "应高于前一个等级（等级按从低到高排列）")
     return specs
 
 
@@ -233,11 +233,11 @@ def parse_document(data) -> Document:
     selectors = [(r.kind, r.applies_to if r.kind == "per_amount" else r.grade or r.category) for r in earning]
     for i, selector in enumerate(selectors):
         if selectors.index(selector) != i:
-            fail(f"earning[{i}]", "与前面的规则重复（同一油号、品类或范围只能有一条）")
+            _fail(f"earning[{i}]", "与前面的规则重复（同一油号、品类或范围只能有一条）")
     multipliers = tuple(_multiplier(m, f"multipliers[{i}]") for i, m in enumerate(data.get("multipliers") or []))
     stacking = data.get("stacking", "multiply")
     if stacking not in STACKING:
-        fail("stacking", "应为 multiply（连乘）或 best_of（取最高）")
+        _fail("stacking", "应为 multiply（连乘）或 best_of（取最高）")
     ruleset = Ruleset(
         earning=tuple(earning), multipliers=multipliers, stacking=stacking,
         cap_per_sale=None if caps.get("per_sale") is None else _int(caps["per_sale"], "caps.per_sale"),

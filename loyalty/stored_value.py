@@ -118,7 +118,7 @@ def refund_payment(payment_entries: list[LedgerEntry], amount_fen: int, *, key: 
         raise ValidationError("只能退还储值支付", field="payment_entries")
     done = find_entries([f"{key}:{leg.id}" for leg in legs])
     if done:
-        return done
+        return sorted(done, key=lambda entry: entry.id)
     # What each leg can still give back: paid (a negative amount) plus earlier refunds.
     refundable = [(leg, -(leg.amount + reversed_so_far(leg))) for leg in legs]
     if amount_fen > sum(left for _, left in refundable):

@@ -8,6 +8,7 @@ Everything here flushes and never commits: the caller owns the transaction.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
@@ -17,11 +18,13 @@ from sqlalchemy import and_, case, func, insert, not_, or_, select, update
 
 from extensions import db
 from loyalty import policy as policies
-from loyalty.errors import ValidationError
+from loyalty.errors import NotFound, ValidationError
 from loyalty.ledger import as_utc, utc
 from loyalty.policy import BUSINESS_TZ, Policy
 from loyalty.rules import format_decimal
 from models import Member, Sale, Tier, TierChange, TierReward
+
+log = logging.getLogger(__name__)
 
 
 def ladder() -> list[Tier]:
@@ -149,7 +152,14 @@ def _reward(member: Member, tier: Tier, now: datetime, policy: Policy) -> None:
             cause_ref=str(reward_id), memo=f"升级{tier.name}奖励", now=now, policy=policy).id
     if tier.upgrade_reward_coupon:
         from loyalty import coupons
-        reward.coupon_id = coupons.issue(member, tier.upgrade_reward_coupon, key=key, source="upgrade", now=now).id
+        try:
+            reward.coupon_id = coupons.issue(member, tier.upgrade_reward_coupon, key=key, source="upgrade",
+                                             now=now).id
+        except (NotFound, ValidationError) as exc:
+            # A template an operator stopped or let lapse must not fail the member's sale at
+            # the pump: the upgrade stands, the coupon is skipped, and the log says why.
+            log.warning("tier reward coupon %s not issued to member %s: %s", tier.upgrade_reward_coupon,
+                        member.id, exc.message)
 
 
 def review(now: datetime | None = None, policy: Policy | None = None) -> dict[str, int]:

@@ -8,6 +8,7 @@ from models.member import Member, WeChatBinding
 from models.reward import Redemption, RewardItem
 from models.rule import EarningRule, PointsMultiplier, RuleSet
 from models.sale import Outbox, Sale, SaleDiscount, SaleLine, SaleRefund
+from models.staff import Staff
 from models.station import FuelGrade, ShopCategory, Station, StationPrice
 from models.stored_value import TopupBonusRule
 from models.tier import Tier, TierChange, TierReward

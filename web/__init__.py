@@ -3,5 +3,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from web import health
+    from web import api, health
     app.register_blueprint(health.bp)
+    api.init_app(app)
+    from web import cashier
+    cashier.init_app(app)

@@ -90,7 +90,7 @@ def _outstanding(spend_entry: LedgerEntry) -> list[tuple[int, int, datetime | No
         .outerjoin(given, given.c.lot_id == PointLot.id)
         .where(LotMovement.entry_id == spend_entry.id)
         .group_by(PointLot.id, PointLot.expires_at)
-        .order_by(PointLot.expires_at.desc().nulls_first(), PointLot.id.desc())).all()
+        .order_by(PointLot.expires_at.asc().nulls_last(), PointLot.id)).all()
     reissued = int(db.session.scalar(
         select(func.coalesce(func.sum(PointLot.amount), 0))
         .where(PointLot.account_id == spend_entry.account_id, PointLot.entry_id.in_(restores))))

@@ -8,6 +8,7 @@ import pytest
 
 from loyalty import coupons
 from loyalty.errors import CouponNotApplicable, ValidationError
+from loyalty.policy import Policy
 from loyalty.pricing import FuelLine, MemberDay, ShopLine, allocate, fuel_amount_fen, quote
 from models import Coupon, CouponTemplate
 
@@ -22,7 +23,8 @@ MEMBER = 7
 def coupon(kind="amount_off", *, id=1, member_id=MEMBER, status="issued", stackable=True, **template) -> Coupon:
     """A coupon object as the sale would load it (never saved: pricing needs no database)."""
     defaults = dict(code=f"T{id}", name="券", min_spend_fen=0, stackable=stackable, active=True)
-    return Coupon(id=id, member_id=member_id, status=status, template=CouponTemplate(kind=kind, **{**defaults, **template}),
+    return Coupon(id=id, member_id=member_id, status=status,
+                  template=CouponTemplate(kind=kind, **{**defaults, **template}),
                   valid_from=TUESDAY - timedelta(days=1), valid_until=TUESDAY + timedelta(days=7))
 
 
@@ -45,6 +47,12 @@ def test_no_member_day_discount_on_another_weekday():
     q = quote([FORTY_LITRES_92], tier=GOLD, member_day=MEMBER_DAY, at=WEDNESDAY)
     assert [d.amount_fen for d in q.discounts] == [1200]
     assert q.payable_fen == 29400
+
+
+def test_the_member_day_rule_comes_from_the_policy():
+    assert MemberDay.from_policy(Policy()) is None  # no per-litre cut configured
+    rule = MemberDay.from_policy(Policy(member_day_weekdays=(2, 5), member_day_per_litre_fen=15))
+    assert rule == MemberDay(per_litre_fen=15, weekdays=frozenset({2, 5}))
 
 
 def test_member_day_is_judged_in_shanghai_time():
@@ -186,7 +194,8 @@ def test_allocate_uses_the_largest_remainder():
 def test_coupon_discount_is_callable_on_its_own():
     from loyalty.pricing import PricedLine
     lines = [PricedLine(FORTY_LITRES_92, 30600, 29000)]
-    assert coupons.discount(coupon(amount_fen=2000, min_spend_fen=20000), lines, 29000, at=WEDNESDAY) == ("满200减20", 2000)
+    found = coupons.discount(coupon(amount_fen=2000, min_spend_fen=20000), lines, 29000, at=WEDNESDAY)
+    assert found == ("满200减20", 2000)
 
 
 def test_malformed_lines_are_refused():
@@ -194,3 +203,5 @@ def test_malformed_lines_are_refused():
         quote([FuelLine("92", -1, 765)])
     with pytest.raises(ValidationError):
         quote([ShopLine("drinks", -5)])
+    with pytest.raises(ValidationError):
+        quote([FuelLine("92", 40.5, 765)])  # litres are integer millilitres, never floats

@@ -104,9 +104,11 @@ def test_one_request_retried_in_parallel_redeems_once(app):
 
 def test_the_per_member_limit_holds_under_parallel_requests(app):
     member_id = make_member("13800000001", 10_000)
-    db.session.add(RewardItem(code="CUP", name="保温杯", kind="gift", points_price=100, stock=100, per_member_limit=3))
+    db.session.add(RewardItem(code="CUP", name="保温杯", kind="gift", points_price=100, stock=100,
+                              per_member_limit=3))
 
-    outcomes = race(app, 10, lambda i: rewards.redeem(db.session.get(Member, member_id), "CUP", key=f"req-{i}", now=NOW))
+    outcomes = race(app, 10, lambda i: rewards.redeem(db.session.get(Member, member_id), "CUP",
+                                                      key=f"req-{i}", now=NOW))
     assert outcomes.count("ok") == 3 and outcomes.count("limit_reached") == 7
     assert db.session.scalar(select(RewardItem.stock)) == 97
     assert invariants.check(db.session) == []

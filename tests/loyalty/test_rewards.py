@@ -71,7 +71,8 @@ def test_a_coupon_item_issues_coupons_from_the_redemption(any_app):
     make_item("WASHCOUPON", name="洗车券", kind="coupon", points_price=300, stock=None, coupon_template_code="WASH")
     r = rewards.redeem(member, "WASHCOUPON", 2, key="req-1", now=NOW)
     issued = db.session.scalars(select(Coupon).order_by(Coupon.id)).all()
-    assert [(c.source, c.issue_key) for c in issued] == [("redemption", "redeem:req-1"), ("redemption", "redeem:req-1:2")]
+    assert [(c.source, c.issue_key) for c in issued] == [
+        ("redemption", "redeem:req-1"), ("redemption", "redeem:req-1:2")]
     assert r.coupon_id == issued[0].id and r.status == "completed" and r.pickup_code is None
     assert balance(member) == 400
 
@@ -125,7 +126,8 @@ def test_a_refused_redemption_writes_nothing(any_app, case, error):
         rewards.redeem(member, "NOPE" if case == "unknown" else "CUP", key="req-1", now=NOW)
     assert not db.session.new and not db.session.dirty
     db.session.commit()
-    assert (count(Redemption), count(LedgerEntry), balance(member)) == (0, entries_before, 400 if case == "poor" else 5000)
+    left = 400 if case == "poor" else 5000
+    assert (count(Redemption), count(LedgerEntry), balance(member)) == (0, entries_before, left)
     assert db.session.scalar(select(RewardItem.stock)) == (0 if case == "sold_out" else 10)
 
 

@@ -193,8 +193,8 @@ lines = st.lists(st.one_of(
 
 
 @settings(max_examples=200, deadline=None)
-@given(lines=lines, tier=st.sampled_from(["normal", "gold", "diamond"]), stacking=st.sampled_from(["multiply", "best_of"]),
-       per_sale=st.none() | st.integers(0, 400), per_day=st.none() | st.integers(0, 800),
+@given(lines=lines, tier=st.sampled_from(["normal", "gold", "diamond"]),
+       stacking=st.sampled_from(["multiply", "best_of"]), per_sale=st.none() | st.integers(0, 400), per_day=st.none() | st.integers(0, 800),
        earned=st.integers(0, 1000), hour=st.integers(0, 23))
 def test_the_breakdown_always_adds_up_to_the_total(lines, tier, stacking, per_sale, per_day, earned, hour):
     ruleset = book(stacking=stacking, caps={"per_sale": per_sale, "per_day": per_day})

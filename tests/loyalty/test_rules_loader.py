@@ -16,7 +16,7 @@ from loyalty.errors import ValidationError
 from loyalty.policy import BUSINESS_TZ
 from loyalty.rules import FuelLine, MemberFacts, SaleFacts, current_ruleset, evaluate
 from loyalty.rules_loader import load_rules, load_rules_file, read_active_ruleset
-from models import EarningRule, Member, RuleSet, Tier
+from models import CouponTemplate, EarningRule, Member, RuleSet, Tier
 
 DEMO = Path(__file__).resolve().parents[2] / "loyalty" / "data" / "demo-rules.yaml"
 TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=BUSINESS_TZ)
@@ -26,6 +26,15 @@ SMALL = {
     "tiers": [{"code": "normal", "name": "普通"}, {"code": "vip", "name": "贵宾", "threshold": 100,
                                                   "points_multiplier": "3"}],
 }
+
+
+def load_demo():
+    """The demo rule book; its 金卡 upgrade coupon template must exist first, as in the demo seed."""
+    if db.session.scalar(select(CouponTemplate.id).where(CouponTemplate.code == "WASH_FREE")) is None:
+        db.session.add(CouponTemplate(code="WASH_FREE", name="免费洗车", kind="free_item", item_category="car_wash",
+                                      valid_days=60))
+        db.session.commit()
+    return load_rules_file(DEMO)
 
 
 def forty_litres(at=TUESDAY) -> SaleFacts:
@@ -40,7 +49,7 @@ def snapshot() -> tuple:
 
 
 def test_the_demo_rule_book_loads_and_prices_a_gold_birthday_on_member_day(any_app):
-    summary = load_rules_file(DEMO)
+    summary = load_demo()
     assert (summary.earning_rules, summary.multipliers, summary.tiers) == (5, 2, 4)
     assert "演示规则" in str(summary)
     assert [t.name for t in db.session.scalars(select(Tier).order_by(Tier.rank))] == ["普通", "银卡", "金卡", "钻石"]
@@ -64,7 +73,7 @@ def test_json_works_the_same_and_its_decimals_never_become_floats(any_app, tmp_p
 
 
 def test_a_new_load_replaces_the_whole_ruleset_and_keeps_the_old_one_inactive(any_app):
-    load_rules_file(DEMO)
+    load_demo()
     assert evaluate(forty_litres(), MemberFacts("normal")).total == 80  # Tuesday: 40 x 2
     load_rules(SMALL)
     assert evaluate(forty_litres(), MemberFacts("normal")).total == 80  # 40 x 2 points, no member day
@@ -87,7 +96,7 @@ def test_with_no_ruleset_loaded_nothing_earns_points(any_app):
 
 
 def test_tiers_may_change_places_and_a_tier_nobody_uses_may_go(any_app):
-    load_rules_file(DEMO)
+    load_demo()
     load_rules({"tiers": [{"code": "normal", "name": "普通"}, {"code": "gold", "name": "金卡", "threshold": 10},
                           {"code": "silver", "name": "银卡", "threshold": 20}]})
     assert [(t.code, t.rank) for t in db.session.scalars(select(Tier).order_by(Tier.rank))] == [
@@ -95,7 +104,7 @@ def test_tiers_may_change_places_and_a_tier_nobody_uses_may_go(any_app):
 
 
 def test_a_tier_a_member_holds_cannot_be_left_out(any_app):
-    load_rules_file(DEMO)
+    load_demo()
     gold = db.session.scalars(select(Tier).where(Tier.code == "gold")).one()
     db.session.add(Member(phone="13800000001", tier_id=gold.id))
     db.session.commit()
@@ -132,13 +141,15 @@ BAD = [
     ({"tiers": [{"code": "normal", "name": "普通", "threshold": 5}]}, "tiers[0].threshold"),
     ({"tiers": [{"code": "normal", "name": "普通"}, {"code": "normal", "name": "又一个", "threshold": 9}]},
      "tiers[1].code"),
+    ({"tiers": [{"code": "normal", "name": "普通", "upgrade_reward_coupon": "NO_SUCH"}]},
+     "tiers[0].upgrade_reward_coupon"),
     ({"rules": []}, "rules"),
 ]
 
 
 @pytest.mark.parametrize("document, field", BAD, ids=[field for _, field in BAD])
 def test_a_bad_document_names_its_field_and_changes_nothing(any_app, document, field):
-    load_rules_file(DEMO)
+    load_demo()
     before = snapshot()
     with pytest.raises(ValidationError) as caught:
         load_rules(document)
@@ -148,7 +159,7 @@ def test_a_bad_document_names_its_field_and_changes_nothing(any_app, document, f
 
 
 def test_a_broken_file_is_refused_with_nothing_changed(any_app, tmp_path):
-    load_rules_file(DEMO)
+    load_demo()
     before = snapshot()
     broken = tmp_path / "rules.yaml"
     broken.write_text("earning:\n  - kind: per_litre\n   grade: 92\n", encoding="utf-8")

@@ -24,6 +24,9 @@ _txn = iter(range(1, 10**6))
 
 @pytest.fixture
 def station(any_app):
+    # 金卡's upgrade coupon in the demo rule book; the demo seed makes it before loading the rules.
+    db.session.add(CouponTemplate(code="WASH_FREE", name="免费洗车", kind="free_item", item_category="car_wash",
+                                  valid_days=60))
     load_rules_file(DEMO)
     station = Station(code="S001", name="一号站")
     db.session.add(station)
@@ -111,22 +114,29 @@ def test_the_reward_is_given_once_per_level_per_window(station):
     assert db.session.scalar(select(func.count()).select_from(TierReward)) == 1
     # A year after joining a new window opens: reaching 银卡 again is rewarded again.
     next_year = JOINED + timedelta(days=400)
-    member.tier_id = db.session.scalars(select(Tier.id).where(Tier.code == "normal")).one()
+    member.tier_id = db.session.scalars(select(Tier.id).where(Tier.code == "normal")).one()  # as a review would
     fill(station, member, 1000, next_year)
     tiers.after_sale(member, now=next_year, policy=POLICY)
     assert points_of(member) == 200
 
 
-def test_an_upgrade_coupon_is_issued_with_the_reward(station):
-    db.session.add(CouponTemplate(code="WASH", name="免费洗车", kind="free_item", item_category="wash", valid_days=30))
-    silver = db.session.scalars(select(Tier).where(Tier.code == "silver")).one()
-    silver.upgrade_reward_coupon = "WASH"
+def test_reaching_gold_also_brings_its_car_wash_coupon(station):
     member = join()
-    fill(station, member, 1000, JOINED + timedelta(days=3))
+    fill(station, member, 3000, JOINED + timedelta(days=3))
     tiers.after_sale(member, now=JOINED + timedelta(days=3), policy=POLICY)
     coupon = db.session.scalars(select(Coupon)).one()
-    assert (coupon.member_id, coupon.source) == (member.id, "upgrade")
-    assert db.session.scalars(select(TierReward)).one().coupon_id == coupon.id
+    assert (coupon.member_id, coupon.source, coupon.template.code) == (member.id, "upgrade", "WASH_FREE")
+    gold = db.session.scalars(select(Tier.id).where(Tier.code == "gold")).one()
+    assert db.session.scalars(select(TierReward).where(TierReward.tier_id == gold)).one().coupon_id == coupon.id
+
+
+def test_a_stopped_coupon_template_does_not_stop_the_upgrade(station):
+    db.session.scalars(select(CouponTemplate)).one().active = False
+    member = join()
+    fill(station, member, 3000, JOINED + timedelta(days=3))
+    tiers.after_sale(member, now=JOINED + timedelta(days=3), policy=POLICY)
+    assert tier_of(member) == "gold" and points_of(member) == 400
+    assert db.session.scalar(select(func.count()).select_from(Coupon)) == 0
 
 
 def test_a_sale_never_downgrades(station):

@@ -1,0 +1,63 @@
+"""A scan of the QR code on a pump (scene pump:<station>:<nozzle>): attach the member to
+that nozzle for a few minutes, so the next sale there is theirs, and send the e-card.
+
+The passive reply is the member code as a QR image (uploaded as temporary media); the
+numeric code follows as a customer-service message, which WeChat allows right after a
+scan. When the upload fails the reply is the text with the numeric code instead.
+A first-time follower arrives as a subscribe event carrying the scene: they are
+recorded as a follower here too, as handlers/follow.py would.
+"""
+from __future__ import annotations
+
+import io
+import logging
+
+from flask import current_app, render_template
+from sqlalchemy import select
+
+from bot.replies import Image, Text
+from bot.router import Turn, router
+from bot.wechat import WeChatAPIError, get_client
+from extensions import db
+from loyalty import member_codes, nozzles
+from loyalty.errors import NotFound
+from loyalty.sales import station_by_code
+from models import WeChatBinding
+
+log = logging.getLogger("youka.handlers.pump")
+
+
+def _grouped(code: str) -> str:
+    return " ".join(code[i:i + 4] for i in range(0, len(code), 4))  # read out at the counter in fours
+
+
+@router.scan(nozzles.SCENE_PREFIX)
+def pump_scan(turn: Turn):
+    # Imported here: importing handlers.follow registers its routes, which must come after this one.
+    from handlers import follow
+    welcome = follow.subscribe(turn) + "\n\n" if turn.msg.event == "subscribe" else ""
+    where = nozzles.parse_scene(turn.msg.scene)
+    try:
+        station = station_by_code(where[0]) if where else None
+    except NotFound:
+        station = None
+    if station is None:
+        return welcome + render_template("replies/pump_unknown.txt").strip()
+    binding = db.session.scalars(select(WeChatBinding).where(WeChatBinding.openid == turn.openid)).first()
+    if binding is None:
+        return welcome + render_template("replies/pump_unbound.txt").strip()
+    nozzle = where[1]
+    ttl = nozzles.attach(station.code, nozzle, binding.member)
+    code = member_codes.issue(binding.member, device="wechat")
+    text = render_template("replies/pump_attached.txt", station=station.name, nozzle=nozzle, minutes=ttl // 60,
+                           code=_grouped(code.code),
+                           seconds=int(current_app.config.get("MEMBER_CODE_TTL", 60))).strip()
+    log.info("member %s attached to %s nozzle %s", binding.member_id, station.code, nozzle)
+    try:
+        media_id = get_client().upload_media("image", "ecard.png", io.BytesIO(code.qr_png()))
+    except WeChatAPIError as exc:
+        log.warning("e-card upload failed (%s); replying with the numeric code", exc)
+        return welcome + text
+    from jobs.wechat import enqueue_customer_message
+    enqueue_customer_message(turn.openid, Text(welcome + text))
+    return Image(media_id)

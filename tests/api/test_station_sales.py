@@ -1,0 +1,183 @@
+"""Resolve, quote and commit over the station API, as a POS drives it."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from pos_helpers import error_code, fuel
+from sqlalchemy import func, select
+
+from extensions import db
+from loyalty import coupons, member_codes, members, sales
+from loyalty.pricing import FuelLine, ShopLine
+from models import LedgerEntry, Sale
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def balance(member, kind="stored_value") -> int:
+    db.session.expire_all()
+    return members.account_of(member, kind).balance
+
+
+def test_resolve_gives_the_cashier_a_masked_summary(pos, member, code):
+    coupon = coupons.issue(member, "FULL200_20", key="c1")
+    db.session.commit()
+    response = pos.post("/member-codes/resolve", {"code": code()})
+    assert response.status_code == 200
+    summary = response.get_json()["member"]
+    assert summary["id"] == member.id and summary["phone_masked"] == "139****0001"
+    assert summary["balance_fen"] == 105000 and summary["points"] == 0
+    assert summary["tier"]["code"] and summary["tier"]["name"]
+    assert [c["id"] for c in summary["coupons"]] == [coupon.id] and summary["coupons"][0]["name"] == "满200减20"
+    assert "13900000001" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("make, expected, status", [
+    (lambda m: member_codes.issue(m, now=datetime.now(timezone.utc) - timedelta(seconds=61)).code,
+     "code_expired", 410),
+    (lambda m: "661234567890123456", "code_invalid", 422),
+    (lambda m: "12345", "code_invalid", 422),
+])
+def test_resolve_errors(pos, member, make, expected, status):
+    response = pos.post("/member-codes/resolve", {"code": make(member)})
+    assert response.status_code == status and error_code(response) == expected
+
+
+def test_quote_prices_like_the_loyalty_core_and_uses_nothing_up(pos, world, code):
+    gold = members.create_member("13900000009", tier_code="gold", consent=True)
+    db.session.commit()
+    the_code = member_codes.issue(gold).code
+    lines = [fuel("40.00"), {"kind": "shop", "category": "drinks", "amount_fen": 500, "sku": "COLA"}]
+    response = pos.post("/sales/quote", {"member_code": the_code, "lines": lines})
+    assert response.status_code == 200, response.get_json()
+    quote = response.get_json()["quote"]
+    expected = sales.price(sales.station_by_code("S001"),
+                           [FuelLine("92", 40000, 765), ShopLine("drinks", 500, "COLA")], member=gold)
+    assert quote["gross_fen"] == 30600 + 500 == expected.quote.gross_fen
+    assert quote["discounts"][0] == {"label": "金卡直降 0.10元/升", "amount_fen": 400}
+    assert quote["payable_fen"] == expected.quote.payable_fen
+    assert quote["points"]["total"] == expected.points.total > 0
+    assert [[b["label"], b["points"]] for b in quote["points"]["breakdown"]] == \
+        [list(line) for line in expected.points.lines]
+    assert response.get_json()["member"]["id"] == gold.id
+    # Quoting twice with the same code: it is still live.
+    assert pos.post("/sales/quote", {"member_code": the_code, "lines": lines}).status_code == 200
+    assert member_codes.resolve(the_code).id == gold.id
+    assert count(Sale) == 0
+
+
+def test_a_sale_uses_the_code_and_earns_points(pos, member, code):
+    the_code = code()
+    response = pos.post("/sales", {"pos_txn_no": "T1", "member_code": the_code, "lines": [fuel("40.00")],
+                                   "pay_with": "balance", "station_nozzle": "3"})
+    assert response.status_code == 201, response.get_json()
+    sale = response.get_json()["sale"]
+    assert sale["pos_txn_no"] == "T1" and sale["station_code"] == "S001" and sale["station_nozzle"] == "3"
+    assert sale["gross_fen"] == 30600 and sale["payable_fen"] == 30600 - sum(d["amount_fen"] for d in sale["discounts"])
+    assert sale["points_earned"] >= 40 and sale["member"]["points"] == sale["points_earned"]
+    assert sale["balance_fen"] == 105000 - sale["payable_fen"] == balance(member)
+    again = pos.post("/sales", {"pos_txn_no": "T2", "member_code": the_code, "lines": [fuel("40.00")]})
+    assert again.status_code == 410 and error_code(again) == "code_used"
+
+
+def test_a_retry_returns_the_first_sale_even_though_its_code_is_used(pos, member, code):
+    body = {"pos_txn_no": "T1", "member_code": code(), "lines": [fuel("40.00")]}
+    first = pos.post("/sales", body)
+    retry = pos.post("/sales", body)
+    assert (first.status_code, retry.status_code) == (201, 200)
+    assert retry.get_json()["sale"]["id"] == first.get_json()["sale"]["id"]
+    # The POS scanned a fresh code of the same member for its retry: the same sale.
+    assert pos.post("/sales", {**body, "member_code": code()}).status_code == 200
+    conflict = pos.post("/sales", {**body, "lines": [fuel("41.00")]})
+    assert conflict.status_code == 409 and error_code(conflict) == "duplicate_conflict"
+    other = members.create_member("13900000002", consent=True)
+    db.session.commit()
+    someone_else = pos.post("/sales", {**body, "member_code": member_codes.issue(other).code})
+    assert error_code(someone_else) == "duplicate_conflict"
+    assert count(Sale) == 1 and balance(member, "points") == first.get_json()["sale"]["points_earned"]
+
+
+def test_a_sale_without_a_member(pos):
+    response = pos.post("/sales", {"pos_txn_no": "T1", "lines": [fuel("10.00", "95", 818)]})
+    assert response.status_code == 201
+    sale = response.get_json()["sale"]
+    assert sale["member"] is None and sale["balance_fen"] is None and sale["points_earned"] == 0
+    assert sale["payable_fen"] == 8180
+
+
+def _nothing_written(member, the_code, before_entries):
+    assert count(Sale) == 0 and count(LedgerEntry) == before_entries
+    assert balance(member) == 105000
+    assert member_codes.resolve(the_code).id == member.id  # the code is not burnt
+
+
+def test_insufficient_balance_writes_nothing_and_keeps_the_code(pos, member, code):
+    the_code, entries = code(), count(LedgerEntry)
+    body = {"pos_txn_no": "T1", "member_code": the_code, "lines": [fuel("200.00")], "pay_with": "balance"}
+    quote = pos.post("/sales/quote", {k: v for k, v in body.items() if k != "pos_txn_no"})
+    assert quote.status_code == 402 and error_code(quote) == "insufficient_balance"
+    response = pos.post("/sales", body)
+    assert response.status_code == 402 and error_code(response) == "insufficient_balance"
+    _nothing_written(member, the_code, entries)
+    # The member pays another way: the same code still works.
+    assert pos.post("/sales", {**body, "pay_with": "external"}).status_code == 201
+
+
+def test_a_coupon_that_does_not_apply_writes_nothing_and_keeps_the_code(pos, member, code):
+    coupon = coupons.issue(member, "FULL200_20", key="c1")
+    db.session.commit()
+    the_code, entries = code(), count(LedgerEntry)
+    response = pos.post("/sales", {"pos_txn_no": "T1", "member_code": the_code, "lines": [fuel("10.00")],
+                                   "coupon_ids": [coupon.id]})
+    assert response.status_code == 409 and error_code(response) == "coupon_not_applicable"
+    _nothing_written(member, the_code, entries)
+    missing = pos.post("/sales", {"pos_txn_no": "T1", "member_code": the_code, "lines": [fuel("40.00")],
+                                  "coupon_ids": [999999]})
+    assert missing.status_code == 404 and error_code(missing) == "not_found"
+    _nothing_written(member, the_code, entries)
+
+
+@pytest.mark.parametrize("raw, field", [
+    (b"{not json", "body"),
+    (b"[]", "body"),
+    (b'{"pos_txn_no": "T1"}', "lines"),
+    (b'{"pos_txn_no": "T1", "lines": []}', "lines"),
+    (b'{"pos_txn_no": 7, "lines": [{"kind": "shop", "category": "drinks", "amount_fen": 5}]}', "pos_txn_no"),
+    (b'{"pos_txn_no": "T1", "lines": [{"kind": "fuel", "grade": "92", "litres": 40.0, "unit_price_fen": 765}]}',
+     "lines[0].litres"),
+    (b'{"pos_txn_no": "T1", "lines": [{"kind": "fuel", "grade": "92", "litres": "40.0001", "unit_price_fen": 765}]}',
+     "lines[0].litres"),
+    (b'{"pos_txn_no": "T1", "lines": [{"kind": "fuel", "grade": "92", "litres": "0.00", "unit_price_fen": 765}]}',
+     "lines[0].litres"),
+    (b'{"pos_txn_no": "T1", "lines": [{"kind": "shop", "category": "drinks", "amount_fen": 5.5}]}',
+     "lines[0].amount_fen"),
+    (b'{"pos_txn_no": "T1", "lines": [{"kind": "shop", "category": "drinks", "amount_fen": true}]}',
+     "lines[0].amount_fen"),
+    (b'{"pos_txn_no": "T1", "lines": [{"kind": "gift", "amount_fen": 5}]}', "lines[0].kind"),
+    (b'{"pos_txn_no": "T1", "lines": [{"kind": "fuel", "grade": "93", "litres": "1", "unit_price_fen": 765}]}',
+     "lines[0].grade"),
+    (b'{"pos_txn_no": "T1", "member_cod": "1", "lines": [{"kind": "shop", "category": "d", "amount_fen": 5}]}',
+     "member_cod"),
+    (b'{"pos_txn_no": "T1", "pay_with": "card", "lines": [{"kind": "shop", "category": "d", "amount_fen": 5}]}',
+     "pay_with"),
+    (b'{"pos_txn_no": "T1", "pay_with": "balance", "lines": [{"kind": "shop", "category": "d", "amount_fen": 5}]}',
+     "pay_with"),
+    (b'{"pos_txn_no": "T1", "lines": [{"kind": "shop", "category": "d", "amount_fen": NaN}]}', "body"),
+    (b'\xff\xfe', "body"),
+])
+def test_malformed_requests_name_the_field_and_write_nothing(pos, raw, field):
+    response = pos.post("/sales", raw=raw)
+    assert response.status_code == 422, response.get_json()
+    error = response.get_json()["error"]
+    assert error["code"] == "validation_error" and field in error["message"]
+    assert count(Sale) == 0
+
+
+def test_a_station_sees_only_its_own_sales(pos, other_pos, member, code):
+    sale_id = pos.post("/sales", {"pos_txn_no": "T1", "member_code": code(), "lines": [fuel()]}).get_json()["sale"]["id"]
+    mine = pos.get(f"/sales/{sale_id}")
+    assert mine.status_code == 200 and mine.get_json()["sale"]["id"] == sale_id
+    assert mine.get_json()["sale"]["member"]["id"] == member.id
+    for response in (other_pos.get(f"/sales/{sale_id}"), pos.get("/sales/999999"), pos.get(f"/sales/{2 ** 63}")):
+        assert response.status_code == 404 and error_code(response) == "not_found"

@@ -1,0 +1,43 @@
+"""The cashier page (PRODUCT M15): for stations with no POS integration.
+
+    pages.py     login, logout, the till screen (templates/cashier/)
+    api.py       the JSON endpoints the screen's JavaScript calls (static/cashier.js)
+    auth.py      staff session, CSRF, login rate limit
+    members.py   identifying the member: e-card code, pump nozzle, phone
+    checkout.py  committing a sale or a top-up, consuming the member code
+    cli.py       `flask staff create`
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, request
+
+from loyalty.errors import LoyaltyError
+
+bp = Blueprint("cashier", __name__, url_prefix="/cashier", static_folder="static",
+               static_url_path="/static")
+
+# Business errors a cashier can cause; anything not listed is a conflict with the state.
+STATUS = {"validation_error": 400, "not_allowed": 403, "not_found": 404, "feature_unavailable": 503}
+
+
+@bp.errorhandler(LoyaltyError)
+def loyalty_error(exc: LoyaltyError):
+    from web.cashier.auth import api_error
+    return api_error(exc.code, exc.message, STATUS.get(exc.code, 409))
+
+
+@bp.errorhandler(500)
+def internal_error(exc):
+    # Only reached outside tests (TESTING propagates): the bug is logged by Flask with its traceback.
+    from web.cashier.auth import api_error
+    if request.path.startswith("/cashier/api/"):
+        return api_error("internal_error", "系统错误，请稍后重试", 500)
+    return "系统错误，请稍后重试", 500
+
+
+def init_app(app: Flask) -> None:
+    from web.cashier import api, pages  # noqa: F401  (routes register on bp)
+    app.register_blueprint(bp)
+    # The session cookie is the cashier's login: not sent on cross-site requests.
+    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
