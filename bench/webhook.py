@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/webhook.py [--duration 10] [--database-url URL] [--redis-url URL]
 
-Two servers, started one after the other with the same gunicorn settings, each loaded
-by the same closed-loop client (CLIENTS connections, each sending its next request as
-soon as the previous reply arrives):
+Two servers with the same gunicorn settings, loaded by the same closed-loop client
+(CLIENTS connections, each sending its next request as soon as the previous reply
+arrives), taking turns in slices of a few seconds so that other load on the machine
+falls on both alike:
 
   (a) echo baseline: bench/echo_app.py (decrypt, parse, encrypt the same text back;
       no database, no Redis);
@@ -71,7 +72,7 @@ class Target:
     app_spec: str  # what gunicorn serves
     text: Callable[[int], str]  # the text of request i
     reply_ok: Callable[[int, str], bool]  # (i, reply Content) -> right?
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # extra environment for its server
 
 
 @dataclass
@@ -305,58 +306,98 @@ def verify(server: WeChatServer, target: Target, prepared: dict[int, Prepared],
     return errors
 
 
-def measure(target: Target, env: dict[str, str], args, workdir: Path) -> Stats:
-    server = WeChatServer(TOKEN, APPID, env["WECHAT_AES_KEY"])
-    gunicorn = Gunicorn(target.app_spec, env, workdir / f"gunicorn-{target.label[1]}.log",
-                        args.workers, args.threads)
-    try:
-        gunicorn.wait_ready()
-        port = gunicorn.port
-        prepared: dict[int, Prepared] = {}
+class Bench:
+    """One target: its server, its pre-built requests and what came back."""
 
-        def keep(requests: Iterator[Prepared]) -> Iterator[Prepared]:
-            for req in requests:
-                prepared[req.index] = req
-                yield req
+    def __init__(self, target: Target, env: dict[str, str], args, workdir: Path):
+        self.target = target
+        self.args = args
+        self.server = WeChatServer(TOKEN, APPID, env["WECHAT_AES_KEY"])
+        self.gunicorn = Gunicorn(target.app_spec, {**env, **target.env}, workdir / f"gunicorn-{target.label[1]}.log",
+                                 args.workers, args.threads)
+        self.prepared: dict[int, Prepared] = {}
+        self.warm: list[Result] = []
+        self.results: list[Result] = []
+        self.seconds = 0.0
+        self.built = 0  # requests pre-built for the timed run
+        self.queue: Iterator[Prepared] = iter(())
 
-        # Warm-up: requests built as they go (client CPU does not matter here); it
-        # fills the connection pools, loads templates, and estimates the rate so the
-        # timed run can be built up front.
-        warm, warm_seconds = asyncio.run(load(port, keep(prepare(server, target, port, 0, 10**9)),
-                                              args.clients, args.warmup))
-        if args.requests:
-            count, seconds = args.requests, None
+    def _keep(self, requests: Iterator[Prepared]) -> Iterator[Prepared]:
+        for req in requests:
+            self.prepared[req.index] = req
+            yield req
+
+    def warm_up(self) -> None:
+        """Untimed load with requests built as they go (client CPU does not matter here):
+        it fills the connection pools and caches, and estimates the rate so the timed
+        requests can be built up front."""
+        port = self.gunicorn.port
+        self.warm, seconds = asyncio.run(load(
+            port, self._keep(prepare(self.server, self.target, port, 0, 10**9)),
+            self.args.clients, self.args.warmup))
+        if self.args.requests:
+            self.built = self.args.requests
         else:
-            # Three times the warm-up rate: the timed run is faster without building on
-            # the fly. Should it still run dry, requests are built as they go (noted).
-            rate = len(warm) / warm_seconds if warm_seconds else 1000.0
-            count, seconds = int(rate * args.duration * 3) + 1000, args.duration
-        first = len(warm)
-        timed_requests = list(prepare(server, target, port, first, count))
-        prepared.update((req.index, req) for req in timed_requests)
-        more = keep(prepare(server, target, port, first + count, 10**9)) if seconds else iter(())
-        results, wall = asyncio.run(load(port, itertools.chain(timed_requests, more),
-                                         args.clients, seconds))
-        if len(results) > count:
-            print(f"note: {target.label} ran out of pre-built requests; "
-                  f"{len(results) - count} were built during the timed run", file=sys.stderr)
+            # Three times the warm-up rate: the timed run is faster without building
+            # on the fly. Should it still run dry, requests are built as they go (noted).
+            rate = len(self.warm) / seconds if seconds else 1000.0
+            self.built = int(rate * self.args.duration * 3) + 1000
+        first = len(self.warm)
+        timed = list(prepare(self.server, self.target, port, first, self.built))
+        self.prepared.update((req.index, req) for req in timed)
+        more = (self._keep(prepare(self.server, self.target, port, first + self.built, 10**9))
+                if not self.args.requests else iter(()))
+        self.queue = itertools.chain(timed, more)
+
+    def run(self, seconds: float | None, count: int | None = None) -> None:
+        """One timed slice: `seconds` of load, or `count` requests."""
+        requests = itertools.islice(self.queue, count) if count is not None else self.queue
+        results, wall = asyncio.run(load(self.gunicorn.port, requests, self.args.clients, seconds))
+        self.results += results
+        self.seconds += wall
+
+    def stats(self) -> Stats:
+        if len(self.results) > self.built:
+            print(f"note: {self.target.label} ran out of pre-built requests; "
+                  f"{len(self.results) - self.built} were built during the timed run", file=sys.stderr)
+        samples: list[str] = []
+        errors = verify(self.server, self.target, self.prepared, self.warm + self.results, samples)
+        return Stats(self.target.label, len(self.results), errors, self.seconds,
+                     [r.latency for r in self.results if not r.error], samples)
+
+
+def measure(targets: list[Target], env: dict[str, str], args, workdir: Path) -> list[Stats]:
+    """Start every server, warm each up, then time them in alternating slices, so that
+    other load on the machine coming and going falls on all of them alike."""
+    benches: list[Bench] = []
+    try:
+        for target in targets:
+            benches.append(Bench(target, env, args, workdir))
+        for bench in benches:
+            bench.gunicorn.wait_ready()
+            bench.warm_up()
+        rounds = max(1, round(args.duration / args.slice))
+        for i in range(rounds):
+            for bench in benches:
+                if args.requests:  # a fixed count: split evenly over the rounds
+                    bench.run(None, args.requests // rounds + (i < args.requests % rounds))
+                else:
+                    bench.run(args.duration / rounds)
     finally:
-        gunicorn.stop()
-    samples: list[str] = []
-    errors = verify(server, target, prepared, warm + results, samples)
-    return Stats(target.label, len(results), errors, wall,
-                 [r.latency for r in results if not r.error], samples)
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+        for bench in benches:
+            bench.gunicorn.stop()
+    return [bench.stats() for bench in benches]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of timed load per server")
-    parser.add_argument("--requests", type=int, help="a fixed number of timed requests instead of --duration")
+    parser.add_argument("--requests", type=int,
+                        help="a fixed number of timed requests per server instead of a time; "
+                             "still split into duration/slice turns")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of untimed load first")
+    parser.add_argument("--slice", type=float, default=2.0,
+                        help="seconds of each timed slice; the servers take turns slice by slice")
     parser.add_argument("--clients", type=int, default=CLIENTS, help="concurrent connections")
     parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=THREADS, help="gunicorn threads per worker")
@@ -367,8 +408,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--duration must be within (0, {MAX_DURATION}]: requests are signed up front "
                      "and WeChat's replay window is 300 s")
 
-    # SIGTERM too should stop the servers, through the same `finally` as Ctrl-C.
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C and SIGTERM both stop the servers through the same `finally` blocks: SIGINT
+    # is set explicitly (a shell starting us in the background may have ignored it), and
+    # SIGTERM becomes SIGINT so asyncio cancels a running load cleanly.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
     cleanups: list = []
     with tempfile.TemporaryDirectory(prefix="youka-bench-") as tmp:
         workdir = Path(tmp)
@@ -389,13 +433,11 @@ def main(argv: list[str] | None = None) -> int:
                 Target("(b) 帮助 full pipeline", "app:create_app()",
                        text=lambda i: "帮助", reply_ok=lambda i, content: "绑定" in content),
             ]
-            results = []
-            for target in targets:
-                stats = measure(target, env, args, workdir)
-                print(stats.line(), flush=True)
+            results = measure(targets, env, args, workdir)
+            for stats in results:
+                print(stats.line())
                 for sample in stats.samples:
-                    print(f"    error: {sample}", flush=True)
-                results.append(stats)
+                    print(f"    error: {sample}")
         except subprocess.CalledProcessError as exc:
             print(f"`flask db upgrade` failed:\n{exc.stdout.decode()}{exc.stderr.decode()}", file=sys.stderr)
             return 2

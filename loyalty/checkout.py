@@ -127,6 +127,8 @@ def sell(station_code: str, pos_txn_no: str, lines, *, member_code: str | None =
         if taken is not None:
             nozzles.put_back(taken)
         raise
+    if not done.created and consumed is not None and consumed.fresh:
+        member_codes.release(member_code, holder)  # a racing retry with another code: the first sale had its own
     return Sold(done.sale, done.created, member)
 
 

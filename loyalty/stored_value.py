@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 
 from extensions import db
 from loyalty import policy as policies
-from loyalty.errors import InsufficientBalance, ValidationError
+from loyalty.errors import DuplicateConflict, InsufficientBalance, ValidationError
 from loyalty.ledger import find_entries, lock_account, post, replay, reversed_so_far, utc, whole
 from loyalty.policy import Policy
 from models import Account, LedgerEntry, TopupBonusRule
@@ -85,6 +85,8 @@ def pay(account: Account, amount_fen: int, *, key: str, cause_type: str, cause_r
     if legs:
         for leg in legs:
             replay(leg.idempotency_key, account, kind="payment")
+        if -sum(leg.amount for leg in legs) != amount_fen:
+            raise DuplicateConflict(key=key)
         return sorted(legs, key=lambda leg: leg.id)
     if account.balance < amount_fen:
         raise InsufficientBalance(account_id=account.id, needed=amount_fen, balance=account.balance)
@@ -118,6 +120,8 @@ def refund_payment(payment_entries: list[LedgerEntry], amount_fen: int, *, key: 
         raise ValidationError("只能退还储值支付", field="payment_entries")
     done = find_entries([f"{key}:{leg.id}" for leg in legs])
     if done:
+        if sum(entry.amount for entry in done) != amount_fen:
+            raise DuplicateConflict(key=key)
         return sorted(done, key=lambda entry: entry.id)
     # What each leg can still give back: paid (a negative amount) plus earlier refunds.
     refundable = [(leg, -(leg.amount + reversed_so_far(leg))) for leg in legs]

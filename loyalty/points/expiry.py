@@ -1,9 +1,10 @@
 """The expiry run: every due lot of every account, in a handful of set-based statements.
 
-A run snapshots the due lots (expires_at <= now, remaining > 0) into a temporary table
-and works from that snapshot only, so the entries, the movements and the lot and
-account updates all describe the same lots. Lots and balances move by relative updates
-(`remaining - d.remaining`, `balance + e.amount`): if anything changed a due lot behind
+A run first fixes the accounts it will expire (locking them on PostgreSQL), then
+snapshots their due lots (expires_at <= now, remaining > 0) into a temporary table and
+works from that snapshot only, so the entries, the movements and the lot and account
+updates all describe the same lots. Lots and balances move by relative updates
+(`remaining - d.remaining`, `balance - total`): if anything changed a due lot behind
 our back, a CHECK constraint fails the run rather than the books drifting.
 """
 from __future__ import annotations

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy.orm.util import identity_key
 
 from extensions import db
 from loyalty.policy import BUSINESS_TZ, Policy
@@ -85,6 +86,12 @@ def move(entry: LedgerEntry, deltas: list[tuple[int, int]]) -> None:
         return
     db.session.execute(insert(LotMovement),
                        [{"entry_id": entry.id, "lot_id": lot_id, "amount": delta} for lot_id, delta in deltas])
-    for lot_id, delta in deltas:
-        db.session.execute(update(PointLot).where(PointLot.id == lot_id)
-                           .values(remaining=PointLot.remaining + delta))
+    lots = PointLot.__table__
+    # One executemany (pipelined by psycopg) rather than a round trip per lot.
+    db.session.execute(update(lots).where(lots.c.id == bindparam("lot")).values(remaining=lots.c.remaining
+                                                                                + bindparam("delta")),
+                       [{"lot": lot_id, "delta": delta} for lot_id, delta in deltas])
+    for lot_id, _ in deltas:  # a loaded lot object is stale now
+        loaded = db.session.identity_map.get(identity_key(PointLot, lot_id))
+        if loaded is not None:
+            db.session.expire(loaded)

@@ -75,7 +75,7 @@ def claw_back(earn_entry: LedgerEntry, points: int, *, key: str, cause_type: str
     whole(points, "points")
     now = utc(now)
     account = points_account(earn_entry.account_id)
-    if earn_entry.amount <= 0:
+    if earn_entry.kind != "earn":
         raise ValidationError("只能冲回积分入账", field="earn_entry", entry_id=earn_entry.id)
     existing = replay(key, account, kind="reversal")
     if existing is not None:

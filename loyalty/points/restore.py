@@ -37,7 +37,7 @@ def restore(spend_entry: LedgerEntry, points: int | None = None, *, key: str, ca
         whole(points, "points")
     now, policy = utc(now), policy or policies.current()
     account = points_account(spend_entry.account_id)
-    if spend_entry.amount >= 0:
+    if spend_entry.kind != "spend":
         raise ValidationError("只能退还积分支出", field="spend_entry", entry_id=spend_entry.id)
     existing = replay(key, account, kind="refund")
     if existing is not None:
@@ -90,7 +90,7 @@ def _outstanding(spend_entry: LedgerEntry) -> list[tuple[int, int, datetime | No
         .outerjoin(given, given.c.lot_id == PointLot.id)
         .where(LotMovement.entry_id == spend_entry.id)
         .group_by(PointLot.id, PointLot.expires_at)
-        .order_by(PointLot.expires_at.asc().nulls_last(), PointLot.id)).all()
+        .order_by(PointLot.expires_at.desc().nulls_first(), PointLot.id.desc())).all()
     reissued = int(db.session.scalar(
         select(func.coalesce(func.sum(PointLot.amount), 0))
         .where(PointLot.account_id == spend_entry.account_id, PointLot.entry_id.in_(restores))))

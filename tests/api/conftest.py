@@ -4,7 +4,7 @@ value and `code()`, which issues that member a fresh member code."""
 from __future__ import annotations
 
 import pytest
-from pos_helpers import Pos
+from api.pos_helpers import Pos
 
 from extensions import db
 from loyalty import demo, member_codes, members, stored_value

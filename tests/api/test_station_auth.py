@@ -2,7 +2,7 @@
 import time
 
 import pytest
-from pos_helpers import PREFIX, Pos, error_code, fuel
+from api.pos_helpers import PREFIX, Pos, error_code, fuel
 
 from extensions import db
 from loyalty.station_credentials import rotate_secret

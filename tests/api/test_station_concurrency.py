@@ -1,7 +1,7 @@
 """Cashiers racing with one member code, over HTTP, on PostgreSQL."""
 import threading
 
-from pos_helpers import Pos, fuel
+from api.pos_helpers import Pos, fuel
 from sqlalchemy import func, select
 
 from extensions import db

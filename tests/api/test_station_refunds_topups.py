@@ -1,5 +1,5 @@
 """Refunds and top-ups over the station API."""
-from pos_helpers import error_code, fuel
+from api.pos_helpers import error_code, fuel
 from sqlalchemy import func, select
 
 from extensions import db

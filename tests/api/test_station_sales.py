@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from pos_helpers import error_code, fuel
+from api.pos_helpers import error_code, fuel
 from sqlalchemy import func, select
 
 from extensions import db

@@ -153,7 +153,10 @@ def test_a_sale_refund_claws_back_its_points_and_writes_off_what_was_spent(books
     more = points.claw_back(sale, 100, key="refund-2", cause_type="refund", now=shanghai(2026, 2, 5))
     assert more.amount == -60  # never more than the sale earned, counting earlier claw-backs
     assert points.claw_back(sale, 1, key="refund-3", cause_type="refund", now=shanghai(2026, 2, 5)) is None
-    assert older.amount == 30
+    with pytest.raises(ValidationError):  # only an earn can be clawed back, only a spend restored
+        points.claw_back(taken, 1, key="refund-4", cause_type="refund")
+    with pytest.raises(ValidationError):
+        points.restore(older, 1, key="refund-5", cause_type="refund")
 
 
 def test_the_expiry_run_posts_one_entry_per_account(books_stay_sound):

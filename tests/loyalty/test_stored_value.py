@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from extensions import db
 from loyalty import invariants, stored_value
-from loyalty.errors import InsufficientBalance, ValidationError
+from loyalty.errors import DuplicateConflict, InsufficientBalance, ValidationError
 from loyalty.policy import Policy
 from models import Account, LedgerEntry, Member, TopupBonusRule
 
@@ -78,6 +78,8 @@ def test_pay_100500_principal_first(wallet):
     assert stored_value.principal_of(wallet) == 0 and wallet.bonus_balance == 4500
     again = stored_value.pay(wallet, 100500, key="sale-9", cause_type="sale", policy=PRINCIPAL_FIRST)
     assert [leg.id for leg in again] == [leg.id for leg in legs]
+    with pytest.raises(DuplicateConflict):  # the same sale number for another amount
+        stored_value.pay(wallet, 100, key="sale-9", cause_type="sale", policy=PRINCIPAL_FIRST)
 
 
 def test_bonus_first_when_the_policy_says_so(wallet):

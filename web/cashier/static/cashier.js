@@ -181,7 +181,7 @@
 
   document.querySelectorAll('input[name="fuel-mode"]').forEach(function (r) {
     r.addEventListener("change", function () {
-      $("fuel-value").placeholder = fuelMode() === "litres" ? "升数，如 40.00" : "金额（元），如 300.00";
+      $("fuel-value").placeholder = fuelMode() === "litres" ? "如 40.00" : "如 300.00";
       $("fuel-value").focus();
     });
   });
@@ -246,6 +246,7 @@
     state.quote = null;
     $("confirm-btn").disabled = true;
     $("pay").hidden = !state.lines.length;
+    $("quote").className = "muted";
     if (!state.lines.length) { clear($("quote")).textContent = "录入商品后自动计算优惠和积分"; return; }
     var seq = ++quoteSeq;
     clear($("quote")).textContent = "正在计算…";
@@ -261,6 +262,7 @@
 
   function renderQuote(q) {
     var box = clear($("quote"));
+    box.className = "";
     q.lines.forEach(function (l) { box.appendChild(row(l.label, l.gross.yuan)); });
     box.appendChild(row("原价合计", q.gross.yuan + " 元", "sum"));
     if (q.discounts.length) {
@@ -329,8 +331,7 @@
       box.appendChild(row("储值余额", member.balance + " 元"));
     }
     sale.refunds.forEach(function (r) {
-      box.appendChild(row("已退款 " + r.refund_no, "-" + r.amount.yuan + " 元（扣回积分 " + r.points_reversed + "）",
-        "refund"));
+      box.appendChild(row("已退款", "-" + r.amount.yuan + " 元（扣回积分 " + r.points_reversed + "）", "refund"));
     });
     var left = sale.refundable.fen > 0;
     $("refund-form").hidden = !left;
@@ -376,11 +377,12 @@
       amount: $("topup-amount").value.trim(), pay_method: $("topup-method").value
     })).then(function (data) {
       var t = data.topup, box = clear($("topup-result"));
+      box.className = "";
       state.topupNo = null;
       box.appendChild(el("h3", {text: "充值成功"}));
       box.appendChild(row("会员", data.member.phone));
       box.appendChild(row("充值金额", t.amount.yuan + " 元（" + t.pay_method + "）"));
-      if (t.bonus.fen > 0) box.appendChild(row("赠送", t.bonus.yuan + " 元（" + t.bonus_label + "）", "discount"));
+      if (t.bonus.fen > 0) box.appendChild(row("赠送", t.bonus.yuan + " 元（" + t.bonus_label + "）", "bonus"));
       box.appendChild(row("储值余额", t.balance.yuan + " 元", "payable"));
       $("topup-code").value = ""; $("topup-phone").value = ""; $("topup-amount").value = "";
       show("充值成功", "ok");
@@ -398,6 +400,7 @@
     });
   });
 
+  payChoices();
   focusCode();
   document.body.dataset.ready = "1";  // the handlers are bound: tests wait for this
 })();
