@@ -8,6 +8,15 @@ from typing import Any
 
 from flask import Flask
 
+import bot.cli
+import bot.webhook
+import bot.wechat
+import extensions
+import handlers
+import loyalty.cli
+import web
+import web.api.cli
+import web.cashier.cli
 from config import Config
 
 
@@ -23,23 +32,15 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     app.secret_key = app.config["SECRET_KEY"]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    import extensions
-    extensions.init_db(app)
-    extensions.init_redis(app)
+    extensions.init_db(app)        # SQLAlchemy + migrations (SQLite under instance/ by default)
+    extensions.init_redis(app)     # Redis, connected on first use (embedded by default)
+    bot.wechat.init_app(app)       # the outbound WeChat API client
+    bot.webhook.init_app(app)      # /wechat
+    handlers.init_app(app)         # member commands, in routing order
+    web.init_app(app)              # /healthz, the station API, the cashier page
 
-    import bot.webhook
-    import bot.wechat
-    import handlers
-    bot.wechat.init_app(app)
-    bot.webhook.init_app(app)
-    handlers.init_app(app)
-
-    import bot.cli
-    bot.cli.init_app(app)
-    import web.api.cli; web.api.cli.init_app(app)  # noqa: E702  (flask station ..., flask member ...)
-    import web.cashier.cli; web.cashier.cli.init_app(app)  # noqa: E702  (flask staff ...)
-
-    import web
-    web.init_app(app)
-
+    bot.cli.init_app(app)          # flask wechat chat | menu
+    loyalty.cli.init_app(app)      # flask loyalty check | load-rules, flask demo seed
+    web.api.cli.init_app(app)      # flask station create | rotate-secret | pump-qr, flask member ...
+    web.cashier.cli.init_app(app)  # flask staff create
     return app

@@ -1,6 +1,8 @@
 """`flask loyalty ...`: operator commands for the loyalty core.
 
-    flask loyalty check    verify the ledger's invariants; exit 1 on any violation
+    flask loyalty check             verify the ledger's invariants; exit 1 on any violation
+    flask loyalty load-rules FILE   replace the earning rules and tiers from YAML or JSON
+    flask demo seed                 demo stations, rules, coupons, rewards (empty database only)
 """
 from __future__ import annotations
 
@@ -26,6 +28,31 @@ def check_command() -> None:
     click.echo(f"ok: {accounts} accounts, {entries} entries checked")
 
 
+@loyalty_cli.command("load-rules")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def load_rules_command(path: str) -> None:
+    """Replace the active rule book (and tiers) from a YAML or JSON file, atomically."""
+    from loyalty.errors import ValidationError
+    from loyalty.rules_loader import load_rules_file
+    try:
+        click.echo(str(load_rules_file(path)))
+    except ValidationError as exc:
+        field = exc.details.get("field")
+        raise click.ClickException(f"{exc.message}" + (f" ({field})" if field else ""))
+
+
+demo_cli = AppGroup("demo", help="Demo data for development.")
+
+
+@demo_cli.command("seed")
+def seed_command() -> None:
+    """Seed demo data when the database has no station yet; otherwise do nothing."""
+    from loyalty import demo
+    result = demo.seed()
+    click.echo("demo data seeded" if result["seeded"] else "database not empty: nothing seeded")
+
+
 def init_app(app: Flask) -> None:
-    """Register the `loyalty` command group on the app's CLI."""
+    """Register the `loyalty` and `demo` command groups on the app's CLI."""
     app.cli.add_command(loyalty_cli)
+    app.cli.add_command(demo_cli)
