@@ -51,10 +51,10 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
 # in a poller instead of pinning a thread to each (sync workers would serve 2 at a time),
 # and 2 processes use both cores. Of the settings tried for the real app on this 2-core
 # machine (workers x threads: 1x32, 2x4, 2x8, 2x16, 3x4, 3x8, 4x2, 4x4), 2x8 and 4x4
-# came out best, within noise of each other; 2x8 keeps one process per core. Fewer
-# threads leave a process idle while its requests wait on Redis; more threads or
-# processes only add GIL and context-switch overhead on cores already shared with Redis
-# and the load generator.
+# came out best, within noise of each other; 2x8 keeps one process per core. (Fewer
+# threads can leave a process idle while its requests wait on Redis; more threads or
+# processes add GIL and context-switch overhead on cores shared with Redis and the load
+# generator.)
 WORKERS = 2
 THREADS = 8
 TOKEN = "youkabenchtoken"
@@ -425,7 +425,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"gunicorn -k gthread --workers {args.workers} --threads {args.threads}; "
                   f"{args.clients} clients; database {db_url}; redis {redis_url}; "
                   f"load average {os.getloadavg()[0]:.1f}", flush=True)
-            subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade"],
+            # `heads`, not the default `head`: feature branches of the migrations may
+            # stand side by side until they are linearised, and (b) needs them all.
+            subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade", "heads"],
                            cwd=ROOT, env=env, check=True, capture_output=True)
             targets = [
                 Target("(a) echo baseline", "bench.echo_app:create_echo_app()",

@@ -92,20 +92,28 @@ class Conversation:
         return step.reply
 
 
-def _key(openid: str) -> str:
+# take_turn's `state` when nobody read it yet.
+UNREAD = object()
+
+
+def statestate_key(openid: str) -> str:
+    """The Redis key of a member's conversation state."""
     return f"conv:{openid}"
 
 
 def save(openid: str, state: dict, ttl: int) -> None:
-    get_redis().set(_key(openid), json.dumps(state, ensure_ascii=False), ex=ttl)
+    get_redis().set(state_key(openid), json.dumps(state, ensure_ascii=False), ex=ttl)
 
 
 def clear(openid: str) -> None:
-    get_redis().delete(_key(openid))
+    get_redis().delete(state_key(openid))
 
 
 def current(openid: str) -> dict | None:
-    raw = get_redis().get(_key(openid))
+    return _load(get_redis().get(state_key(openid)))
+
+
+def _load(raw: bytes | None) -> dict | None:
     if raw is None:
         return None
     state = json.loads(raw)
@@ -115,7 +123,7 @@ def current(openid: str) -> dict | None:
 @contextmanager
 def member_lock(openid: str):
     """Serialise one member's messages while a flow is active."""
-    lock = get_redis().lock(f"{_key(openid)}:lock", timeout=30, blocking_timeout=3)
+    lock = get_redis().lock(f"{state_key(openid)}:lock", timeout=30, blocking_timeout=3)
     if not lock.acquire():
         yield False
         return
@@ -128,13 +136,17 @@ def member_lock(openid: str):
             current_app.logger.warning("conversation lock for a member expired before release")
 
 
-def take_turn(turn: Turn) -> tuple[bool, Any]:
+def take_turn(turn: Turn, raw_state: Any = UNREAD) -> tuple[bool, Any]:
     """If the member is inside a flow and this message belongs to it, run the step.
 
     Returns (handled, reply). Events (menu taps, scans, follows) are not part of a
     flow: they route as usual and leave the flow waiting.
     """
-    if turn.msg.type != "text" or current(turn.openid) is None:
+    if turn.msg.type != "text":
+        return False, None
+    # The state read with the dedup claim (raw_state) only decides whether to lock;
+    # under the lock it is read again.
+    if (current(turn.openid) if raw_state is UNREAD else _load(raw_state)) is None:
         return False, None
     with member_lock(turn.openid) as locked:
         if not locked:

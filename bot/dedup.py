@@ -23,6 +23,18 @@ if not s then redis.call('SET', KEYS[1], 'R', 'EX', ARGV[1]) return nil end
 if s == 'R' then redis.call('SET', KEYS[1], 'H', 'KEEPTTL') return 'H' end
 return s
 """
+# _CLAIM for a message, plus what the webhook needs about its member in the same round
+# trip (each round trip costs a thread switch and a GIL hand-back under load):
+# KEYS[2] = last-seen key, set to ARGV[2] for ARGV[3] s; KEYS[3] = conversation key, read.
+# Returns {state or false, conversation or false}.
+_CLAIM_MESSAGE = """
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+local conv = redis.call('GET', KEYS[3])
+local s = redis.call('GET', KEYS[1])
+if not s then redis.call('SET', KEYS[1], 'R', 'EX', ARGV[1]) return {false, conv} end
+if s == 'R' then redis.call('SET', KEYS[1], 'H', 'KEEPTTL') return {'H', conv} end
+return {s, conv}
+"""
 # The handler finished. Returns 1 when the reply was handed off (send it yourself).
 _FINISH = """
 local s = redis.call('GET', KEYS[1])
@@ -41,8 +53,9 @@ return s
 class Delivery:
     """The outcome of claiming a delivery key."""
 
-    def __init__(self, state: bytes | None):
+    def __init__(self, state: bytes | None, conversation: bytes | None = None):
         self.state = state.decode() if isinstance(state, bytes) else state
+        self.conversation = conversation  # raw conversation state, from claim_message
 
     @property
     def first(self) -> bool:
@@ -64,6 +77,15 @@ def _key(dedup_key: str) -> str:
 def claim(dedup_key: str, ttl: int) -> Delivery:
     r = get_redis()
     return Delivery(r.register_script(_CLAIM)(keys=[_key(dedup_key)], args=[ttl]))
+
+
+def claim_message(dedup_key: str, ttl: int, *, seen_key: str, seen_value: int, seen_ttl: int,
+                  conversation_key: str) -> Delivery:
+    """claim(), and in the same round trip set the member's last-seen key and read their
+    conversation state (Delivery.conversation)."""
+    script = get_redis().register_script(_CLAIM_MESSAGE)
+    state, conv = script(keys=[_key(dedup_key), seen_key, conversation_key], args=[ttl, seen_value, seen_ttl])
+    return Delivery(state, conv)
 
 
 def finish(dedup_key: str, reply: Reply | None, ttl: int) -> bool:

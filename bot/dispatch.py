@@ -8,6 +8,7 @@ an RQ job) when it is ready. A re-delivery of a message never runs the handler a
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -27,10 +28,10 @@ def init_app(app: Flask) -> None:
     app.extensions["wechat_pool"] = ThreadPoolExecutor(max_workers=32, thread_name_prefix="wechat")
 
 
-def route(msg: Message):
+def route(msg: Message, raw_conversation=conversation.UNREAD):
     """Pick and run the handler for a message; returns what the handler returned."""
     turn = Turn(msg)
-    handled, reply = conversation.take_turn(turn)
+    handled, reply = conversation.take_turn(turn, raw_conversation)
     if handled:
         return reply
     found = router.resolve(msg)
@@ -40,12 +41,12 @@ def route(msg: Message):
     return handler(turn)
 
 
-def _run(app: Flask, msg: Message) -> Reply | None:
+def _run(app: Flask, msg: Message, raw_conversation=conversation.UNREAD) -> Reply | None:
     key = msg.dedup_key()
     ttl = app.config["WECHAT_DEDUP_TTL"]
     with app.app_context():
         try:
-            reply = as_reply(route(msg))
+            reply = as_reply(route(msg, raw_conversation))
         except Exception:
             log.exception("handler failed for %s message %s", msg.type, key,
                           extra={"msg_type": msg.type, "event": msg.event, "dedup_key": key})
@@ -59,16 +60,27 @@ def _run(app: Flask, msg: Message) -> Reply | None:
         return reply
 
 
+def _is_quick(msg: Message) -> bool:
+    found = router.resolve(msg)
+    return found is not None and getattr(found[0], "quick", False)
+
+
 def handle(msg: Message) -> Reply | None:
     """The reply to send back to WeChat for this delivery, within the budget."""
     app = current_app._get_current_object()
     key = msg.dedup_key()
-    seen = dedup.claim(key, app.config["WECHAT_DEDUP_TTL"])
+    # One round trip: claim the delivery, note the member as seen (for the 48-hour
+    # customer-service window), read their conversation state.
+    seen = dedup.claim_message(key, app.config["WECHAT_DEDUP_TTL"], seen_key=f"wx:seen:{msg.openid}",
+                               seen_value=int(time.time()), seen_ttl=48 * 3600,
+                               conversation_key=conversation.state_key(msg.openid))
     if not seen.first:
         # A re-delivery: the cached reply, or nothing while the first still runs
         # (its reply is now handed off to a customer-service message).
         return seen.reply() if seen.done else None
-    future = app.extensions["wechat_pool"].submit(_run, app, msg)
+    if seen.conversation is None and _is_quick(msg):
+        return _run(app, msg, None)
+    future = app.extensions["wechat_pool"].submit(_run, app, msg, seen.conversation)
     try:
         return future.result(timeout=app.config["WECHAT_REPLY_BUDGET"])
     except FutureTimeout:

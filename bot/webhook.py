@@ -14,7 +14,6 @@ from flask import Blueprint, Flask, Response, abort, current_app, request
 from bot import dispatch
 from bot.crypto import CryptoError, MessageCrypto, check_signature
 from bot.messages import BadMessage, Message, parse_xml
-from extensions import get_redis
 
 MAX_BODY = 64 * 1024
 bp = Blueprint("wechat", __name__)
@@ -84,7 +83,6 @@ def receive():
     except CryptoError as exc:
         return _text(f"cannot decrypt: {exc}", 400)
 
-    get_redis().set(f"wx:seen:{msg.openid}", int(time.time()), ex=48 * 3600)
     reply = dispatch.handle(msg)
     if reply is None:
         return _text("success")

@@ -18,7 +18,7 @@ from tests.conftest import ServerThread
 from extensions import db
 from loyalty import coupons, demo, member_codes
 from loyalty.policy import BUSINESS_TZ
-from tests.cashier.conftest import PASSWORD
+from tests.cashier.fixtures import PASSWORD, till  # noqa: F401  (the fixture, used through `served`)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -13,7 +13,7 @@ from loyalty import coupons, demo, member_codes, members, nozzles
 from loyalty import staff as staff_rules
 from loyalty.policy import BUSINESS_TZ
 from models import Sale, Staff
-from tests.cashier.conftest import PASSWORD, form_csrf
+from tests.cashier.fixtures import PASSWORD, form_csrf, login, till  # noqa: F401  (fixtures)
 
 FUEL_40 = {"kind": "fuel", "grade": "92", "litres": "40.00"}
 

@@ -15,8 +15,16 @@ from models import Staff
 
 @pytest.fixture
 def stations(any_app):
+    """The demo stations, on PostgreSQL and then on SQLite."""
     demo.seed()
     return any_app
+
+
+@pytest.fixture
+def cli(app):
+    """A CLI runner on the PostgreSQL app, with the demo stations."""
+    demo.seed()
+    return app.test_cli_runner()
 
 
 def test_a_cashier_belongs_to_one_station_and_hq_to_none(stations):
@@ -64,8 +72,8 @@ def test_the_database_refuses_a_cashier_without_a_station(stations):
     db.session.rollback()
 
 
-def test_flask_staff_create_prints_json_without_the_password(stations, runner):
-    result = runner.invoke(args=["staff", "create", "--username", "li", "--role", "cashier", "--station", "S001",
+def test_flask_staff_create_prints_json_without_the_password(cli):
+    result = cli.invoke(args=["staff", "create", "--username", "li", "--role", "cashier", "--station", "S001",
                                  "--name", "李雷", "--password", "till-pass-2026"])
     assert result.exit_code == 0, result.output
     shown = json.loads(result.output)
@@ -74,10 +82,10 @@ def test_flask_staff_create_prints_json_without_the_password(stations, runner):
     assert staff_rules.authenticate("li", "till-pass-2026") is not None
 
 
-def test_flask_staff_create_prompts_for_the_password_and_explains_errors(stations, runner):
-    result = runner.invoke(args=["staff", "create", "--username", "hq", "--role", "hq_admin"],
+def test_flask_staff_create_prompts_for_the_password_and_explains_errors(cli):
+    result = cli.invoke(args=["staff", "create", "--username", "hq", "--role", "hq_admin"],
                            input="hq-pass-2026\nhq-pass-2026\n")
     assert result.exit_code == 0 and json.loads(result.output.splitlines()[-1])["role"] == "hq_admin"
-    again = runner.invoke(args=["staff", "create", "--username", "hq", "--role", "hq_admin",
+    again = cli.invoke(args=["staff", "create", "--username", "hq", "--role", "hq_admin",
                                 "--password", "hq-pass-2026"])
     assert again.exit_code == 1 and "用户名已存在" in again.output

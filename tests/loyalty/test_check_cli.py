@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from extensions import db
-from loyalty import cli, invariants, points, stored_value
+from loyalty import invariants, points, stored_value
 from loyalty.policy import Policy
 from models import Account, Member
 
@@ -15,9 +15,7 @@ NOW = datetime(2026, 2, 1, 2, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def books(app, runner):
-    if "loyalty" not in app.cli.commands:  # until app.py registers it
-        cli.init_app(app)
+def books(app):
     member = Member(phone="13800000001")
     db.session.add(member)
     db.session.flush()

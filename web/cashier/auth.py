@@ -43,8 +43,8 @@ def same_origin() -> bool:
     source = request.headers.get("Origin") or request.headers.get("Referer")
     if not source:
         return True  # not a browser, or a privacy setting: the CSRF token still guards
-    parts = urlsplit(source)
-    return f"{parts.scheme}://{parts.netloc}" == request.host_url.rstrip("/")
+    # Host only, not scheme: behind a TLS-terminating proxy the app itself sees http.
+    return urlsplit(source).netloc == request.host
 
 
 def current_staff() -> Staff | None:

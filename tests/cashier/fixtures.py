@@ -1,4 +1,7 @@
-"""The cashier page's world: the demo seed, and one login of each role."""
+"""The cashier page's world: the demo seed, and one login of each role.
+
+Not a conftest.py: a second module named `conftest` would shadow tests/conftest.py for
+tests that `from conftest import ...`. Test modules import these fixtures by name."""
 from __future__ import annotations
 
 import re
