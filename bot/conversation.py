@@ -96,7 +96,7 @@ class Conversation:
 UNREAD = object()
 
 
-def statestate_key(openid: str) -> str:
+def state_key(openid: str) -> str:
     """The Redis key of a member's conversation state."""
     return f"conv:{openid}"
 
