@@ -9,13 +9,22 @@ PYTEST_ARGS ?=
 # (echo_app.py, the baseline app). Run as modules so they import from the repo root.
 BENCHES := $(subst /,.,$(basename $(shell grep -l "__name__ == .__main__.:" bench/*.py 2>/dev/null)))
 
-.PHONY: run test bench clean
+# The cashier page's end-to-end tests drive Debian's Chromium (CJK fonts for the text).
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+
+.PHONY: run test bench clean browser
 
 run: $(VENV)/.installed-runtime
 	$(PY) devstack.py
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Installs the browser once on a fresh machine (apt needs root; sudo when not root).
+browser:
+	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk" || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; }
 
 # Each benchmark prints its own ratios against a baseline measured in the same run.
 bench: $(VENV)/.installed-dev

@@ -58,6 +58,11 @@ def summary(member: Member, station_code: str | None = None, now: datetime | Non
     }
 
 
+def _station(station: Station | str) -> Station:
+    # The station API has the caller's station loaded already; the cashier page may pass a code.
+    return station if isinstance(station, Station) else sales.station_by_code(station)
+
+
 def identify(station_code: str, member_code: str | None, nozzle: str | None,
              now: datetime | None = None) -> Member | None:
     """The member a request names, without using anything up: the code's member, else the
@@ -69,11 +74,11 @@ def identify(station_code: str, member_code: str | None, nozzle: str | None,
     return None
 
 
-def quote(station_code: str, lines, *, member_code: str | None = None, nozzle: str | None = None,
+def quote(station: Station | str, lines, *, member_code: str | None = None, nozzle: str | None = None,
           coupon_ids=(), pay_with: str = "external", now: datetime | None = None) -> tuple[sales.Priced, Member | None]:
     """The quote and points of a sale, and its member; nothing is written or used up.
     With pay_with "balance" the balance must cover it (InsufficientBalance), as at commit."""
-    station = sales.station_by_code(station_code)
+    station = _station(station)
     member = identify(station.code, member_code, nozzle, now)
     priced = sales.price(station, lines, member=member, coupon_ids=coupon_ids, now=now)
     if pay_with == "balance":
@@ -99,13 +104,13 @@ def _retry(station: Station, pos_txn_no: str, member_code, lines, coupon_ids, pa
     return first
 
 
-def sell(station_code: str, pos_txn_no: str, lines, *, member_code: str | None = None,
+def sell(station: Station | str, pos_txn_no: str, lines, *, member_code: str | None = None,
          nozzle: str | None = None, coupon_ids=(), pay_with: str = "external",
          now: datetime | None = None) -> Sold:
     """Commit a sale credited to the code's member (the code is used up), or with no code to
     the member attached to the nozzle (the attachment is taken). Idempotent on (station,
     pos_txn_no); on any error nothing is written and the code and attachment stay as they were."""
-    station = sales.station_by_code(station_code)
+    station = _station(station)
     if not isinstance(pos_txn_no, str) or not 0 < len(pos_txn_no) <= 64:
         raise ValidationError("POS 流水号必填，最长 64 位", field="pos_txn_no")
     first = _retry(station, pos_txn_no, member_code, lines, coupon_ids, pay_with, nozzle)
@@ -145,12 +150,12 @@ def _first_topup(key: str, member_code: str, amount_fen: int, pay_method: str) -
     return ToppedUp(result, db.session.get(Member, account.member_id), False)
 
 
-def topup(station_code: str, topup_no: str, member_code: str, amount_fen: int, pay_method: str,
+def topup(station: Station | str, topup_no: str, member_code: str, amount_fen: int, pay_method: str,
           now: datetime | None = None) -> ToppedUp:
     """Top up the code's member at the station (the code is used up), with the bonus of the
     best active rule; committed. Idempotent on (station, topup_no); a retry returns the
     first top-up with the balance as it is now."""
-    station = sales.station_by_code(station_code)
+    station = _station(station)
     if not isinstance(topup_no, str) or not 0 < len(topup_no) <= 64:
         raise ValidationError("充值单号必填，最长 64 位", field="topup_no")
     if pay_method not in PAY_METHODS:

@@ -69,5 +69,6 @@ def authenticate():
         raise ApiError("invalid_signature")
     if not get_redis().set(f"youka:nonce:{station.code}:{nonce}", 1, nx=True, ex=NONCE_TTL):
         raise ApiError("nonce_reused")
-    g.station = station
+    # The code and id as plain values too: a commit expires the loaded station.
+    g.station, g.station_code, g.station_id = station, station.code, station.id
     return None

@@ -31,13 +31,13 @@ RESOLVE = Obj("ResolveRequest", {"code": MEMBER_CODE})
            response=MEMBER_REPLY, errors=("code_expired", "code_used", "code_invalid"))
 def resolve_member_code(body):
     member = member_codes.resolve(body["code"])
-    return jsonify(member=checkout.summary(member, g.station.code))
+    return jsonify(member=checkout.summary(member, g.station_code))
 
 
 @operation("GET", "/nozzles/<nozzle>/member", summary="查询扫码关联到本站某油枪的会员",
            response=MEMBER_REPLY, errors=("not_found",))
 def nozzle_member(nozzle: str):
-    member = nozzles.attached(g.station.code, nozzles.check_nozzle(nozzle, "nozzle"))
+    member = nozzles.attached(g.station_code, nozzles.check_nozzle(nozzle, "nozzle"))
     if member is None:
         raise NotFound("该油枪当前没有关联会员", field="nozzle")
-    return jsonify(member=checkout.summary(member, g.station.code))
+    return jsonify(member=checkout.summary(member, g.station_code))

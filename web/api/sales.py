@@ -21,26 +21,26 @@ def _order(body: dict) -> dict:
 
 
 def _summary(member: Member | None) -> dict | None:
-    return checkout.summary(member, g.station.code) if member is not None else None
+    return checkout.summary(member, g.station_code) if member is not None else None
 
 
 def _own_sale(sale_id: int) -> Sale:
     # Another station's sale is "not found": a station sees only its own.
     sale = db.session.get(Sale, sale_id) if sale_id < 2 ** 62 else None
-    if sale is None or sale.station_id != g.station.id:
+    if sale is None or sale.station_id != g.station_id:
         raise NotFound("交易不存在", field="sale_id")
     return sale
 
 
 def _sale_reply(sale: Sale) -> dict:
     member = db.session.get(Member, sale.member_id) if sale.member_id else None
-    return sale_json(sale, g.station.code, _summary(member))
+    return sale_json(sale, g.station_code, _summary(member))
 
 
 @operation("POST", "/sales/quote", summary="试算：折扣、应付金额与积分（不写入任何数据，不消耗会员码）",
            body=QUOTE, response=QUOTE_REPLY, errors=SALE_ERRORS)
 def quote_sale(body):
-    priced, member = checkout.quote(g.station.code, lines_of(body["lines"]), **_order(body))
+    priced, member = checkout.quote(g.station, lines_of(body["lines"]), **_order(body))
     q = priced.quote
     return jsonify(quote={
         "gross_fen": q.gross_fen, "payable_fen": q.payable_fen,
@@ -53,8 +53,8 @@ def quote_sale(body):
 @operation("POST", "/sales", status=201, summary="提交交易（按 pos_txn_no 幂等；会员码在此被消耗）",
            body=SALE, response=SALE_REPLY, errors=SALE_ERRORS + ("duplicate_conflict",))
 def commit_sale(body):
-    sold = checkout.sell(g.station.code, body["pos_txn_no"], lines_of(body["lines"]), **_order(body))
-    return jsonify(sale=sale_json(sold.sale, g.station.code, _summary(sold.member))), 201 if sold.created else 200
+    sold = checkout.sell(g.station, body["pos_txn_no"], lines_of(body["lines"]), **_order(body))
+    return jsonify(sale=sale_json(sold.sale, g.station_code, _summary(sold.member))), 201 if sold.created else 200
 
 
 @operation("GET", "/sales/<int:sale_id>", summary="查询本站的一笔交易", response=SALE_REPLY, errors=("not_found",))

@@ -27,11 +27,11 @@ TOPUP_REPLY = Obj("TopupReply", {"topup": Obj("Topup", {
            summary="储值充值（按 topup_no 幂等；会员码在此被消耗）",
            errors=("code_expired", "code_used", "code_invalid", "duplicate_conflict"))
 def topup(body):
-    done = checkout.topup(g.station.code, body["topup_no"], body["member_code"], body["amount_fen"],
+    done = checkout.topup(g.station, body["topup_no"], body["member_code"], body["amount_fen"],
                           body["pay_method"])
     result = done.result
     return jsonify(topup={
         "topup_no": body["topup_no"], "amount_fen": result.principal_entry.amount, "pay_method": body["pay_method"],
         "bonus_fen": result.bonus_fen, "bonus_label": result.bonus_entry.memo if result.bonus_entry else None,
-        "balance_fen": result.balance_fen, "member": checkout.summary(done.member, g.station.code),
+        "balance_fen": result.balance_fen, "member": checkout.summary(done.member, g.station_code),
     }), 201 if done.created else 200
