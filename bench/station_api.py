@@ -31,7 +31,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
 from bench.sales import build_app, fresh_database, prepare, run_clients, sales_rate  # noqa: E402
-from bench.webhook import Gunicorn  # noqa: E402
+from bench.webhook import THREADS, WORKERS, Gunicorn  # noqa: E402
 from config import DEV_SECRET_KEY  # noqa: E402
 from web.api.signing import json_body, signed_headers  # noqa: E402
 
@@ -70,14 +70,15 @@ def issue_codes(app, ids: list[int], count: int) -> list[str]:
                 for k in range(count)]
 
 
-def http_rate(app, codes: list[str], clients: int, seconds: float, warmup: float) -> tuple[float, int]:
+def http_rate(app, codes: list[str], clients: int, seconds: float, warmup: float, workers: int,
+              threads: int) -> tuple[float, int]:
     from loyalty.station_credentials import rotate_secret
     with app.app_context():
         secret = rotate_secret(STATION)
     env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": REDIS_URL,
            "SECRET_KEY": DEV_SECRET_KEY}
     log = Path(tempfile.mkdtemp(prefix="youka-bench-api-")) / "gunicorn.log"
-    server = StationServer("app:create_app()", env, log, workers=2, threads=8)
+    server = StationServer("app:create_app()", env, log, workers=workers, threads=threads)
     failures: list[str] = []
     pool = iter(codes)
     try:
@@ -126,6 +127,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=THREADS, help="gunicorn threads per worker")
     args = parser.parse_args()
     fresh_database(args.database_url)
     app = build_app(args.database_url, args.clients)
@@ -134,7 +137,7 @@ def main() -> None:
     print(f"(a) direct loyalty.sales.commit: {direct:8.1f} sales/s  ({args.clients} threads, one process)")
     # Enough codes for the HTTP side to sell at the direct rate and more, warm-up included.
     codes = issue_codes(app, ids, int(direct * (args.seconds + args.warmup) * 1.5) + 500)
-    rate, done = http_rate(app, codes, args.clients, args.seconds, args.warmup)
+    rate, done = http_rate(app, codes, args.clients, args.seconds, args.warmup, args.workers, args.threads)
     check(app, done)
     print(f"(b) signed POST /sales via gunicorn: {rate:8.1f} sales/s  ({args.clients} POS clients, all 201,"
           f" invariants hold)")
