@@ -66,6 +66,12 @@ class Config:
     # Idle time after which a multi-step conversation is forgotten.
     CONVERSATION_TTL: int = 600
     WECHAT_HTTP_TIMEOUT: float = 8.0
+    # A member code (the e-card) is valid this many seconds and single use; its record is
+    # kept MEMBER_CODE_RETENTION seconds more so a late scan says "expired", not "invalid".
+    MEMBER_CODE_TTL: int = 60
+    MEMBER_CODE_RETENTION: int = 3600
+    # A member who scanned the pump's QR code is attached to that nozzle this long.
+    PUMP_ATTACH_TTL: int = 300
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -83,6 +89,8 @@ class Config:
             PORT=env_int("PORT", 5000),
             WECHAT_REPLY_BUDGET=env_float("WECHAT_REPLY_BUDGET", 4.0),
             WECHAT_HTTP_TIMEOUT=env_float("WECHAT_HTTP_TIMEOUT", 8.0),
+            MEMBER_CODE_TTL=env_int("MEMBER_CODE_TTL", 60),
+            PUMP_ATTACH_TTL=env_int("PUMP_ATTACH_TTL", 300),
         )
 
     def as_flask(self) -> dict[str, Any]:

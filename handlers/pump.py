@@ -51,7 +51,7 @@ def pump_scan(turn: Turn):
     code = member_codes.issue(binding.member, device="wechat")
     text = render_template("replies/pump_attached.txt", station=station.name, nozzle=nozzle, minutes=ttl // 60,
                            code=_grouped(code.code),
-                           seconds=int(current_app.config.get("MEMBER_CODE_TTL", 60))).strip()
+                           seconds=int(current_app.config["MEMBER_CODE_TTL"])).strip()
     log.info("member %s attached to %s nozzle %s", binding.member_id, station.code, nozzle)
     try:
         media_id = get_client().upload_media("image", "ecard.png", io.BytesIO(code.qr_png()))

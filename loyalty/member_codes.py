@@ -126,8 +126,8 @@ def issue(member: Member, device: str = "wechat", now: datetime | None = None) -
     superseding the device's previous code."""
     if not _DEVICE.match(device or ""):
         raise ValidationError("设备名无效", field="device")
-    now, ttl = utc(now), int(current_app.config.get("MEMBER_CODE_TTL", 60))
-    keep = ttl + int(current_app.config.get("MEMBER_CODE_RETENTION", 3600))
+    now, ttl = utc(now), int(current_app.config["MEMBER_CODE_TTL"])
+    keep = ttl + int(current_app.config["MEMBER_CODE_RETENTION"])
     expires_at = now + timedelta(seconds=ttl)
     script = get_redis().register_script(_ISSUE)
     while True:  # a serial still on record is never reused; a clash is one in 10^10

@@ -71,7 +71,7 @@ def _key(station_code: str, nozzle: str) -> str:
 
 def attach(station_code: str, nozzle: str, member: Member) -> int:
     """Attach the member to the nozzle; returns for how many seconds."""
-    ttl = int(current_app.config.get("PUMP_ATTACH_TTL", 300))
+    ttl = int(current_app.config["PUMP_ATTACH_TTL"])
     get_redis().set(_key(station_code, check_nozzle(nozzle)), member.id, ex=ttl)
     return ttl
 

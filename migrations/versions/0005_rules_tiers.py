@@ -3,7 +3,7 @@
 Branches from 0003 beside the other feature migrations; the lead linearises the chain.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-22 11:30:00.000000
 
 """

@@ -5,7 +5,7 @@ and invitations into a family pool (M12). Branches from 0003 beside the other
 feature migrations; the lead linearises the chain.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-11-22 10:57:24.711988
 
 """

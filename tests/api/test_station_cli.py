@@ -10,7 +10,7 @@ from sqlalchemy import select
 from extensions import db
 from loyalty import member_codes, members
 from models import Station
-from web.wechat_sim.qrpng import qr_png as sim_qr_png
+from loyalty.qr_png import qr_png as sim_qr_png
 
 
 def run(runner, *args):

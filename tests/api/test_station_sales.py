@@ -175,7 +175,8 @@ def test_malformed_requests_name_the_field_and_write_nothing(pos, raw, field):
 
 
 def test_a_station_sees_only_its_own_sales(pos, other_pos, member, code):
-    sale_id = pos.post("/sales", {"pos_txn_no": "T1", "member_code": code(), "lines": [fuel()]}).get_json()["sale"]["id"]
+    sold = pos.post("/sales", {"pos_txn_no": "T1", "member_code": code(), "lines": [fuel()]})
+    sale_id = sold.get_json()["sale"]["id"]
     mine = pos.get(f"/sales/{sale_id}")
     assert mine.status_code == 200 and mine.get_json()["sale"]["id"] == sale_id
     assert mine.get_json()["sale"]["member"]["id"] == member.id

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request
 
 from web.wechat_sim.menu_rules import menu_errcode
-from web.wechat_sim.qrpng import qr_png
+from loyalty.qr_png import qr_png  # the same renderer the e-card uses
 from web.wechat_sim.state import FakeWeChatState, errmsg
 
 bp = Blueprint("fake_wechat_api", __name__)
