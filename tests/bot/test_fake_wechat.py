@@ -1,13 +1,13 @@
 """The fake WeChat API itself, over real HTTP: tokens, recording, the control API,
 failures and delays, and QR images that really encode the scene."""
-import struct
 import threading
 import time
-import zlib
 
 import pytest
 import qrcode
 import requests
+
+from loyalty.qr_png import read_png_matrix
 
 
 @pytest.fixture
@@ -119,34 +119,14 @@ def test_the_fake_refuses_menus_wechat_would_refuse(base, fake_wechat, menu, err
     assert fake_wechat.menus == []
 
 
-def read_png_gray(data: bytes) -> list[bytes]:
-    """Rows of an 8-bit grayscale PNG written with filter type 0 (what the fake writes)."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height, depth, color = struct.unpack(">IIBB", data[16:26])
-    assert (depth, color) == (8, 0)
-    chunks, pos = {}, 8
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        tag = data[pos + 4:pos + 8]
-        chunks[tag] = chunks.get(tag, b"") + data[pos + 8:pos + 8 + length]
-        pos += 12 + length
-    raw = zlib.decompress(chunks[b"IDAT"])
-    rows = [raw[i * (width + 1):(i + 1) * (width + 1)] for i in range(height)]
-    assert all(row[0] == 0 for row in rows)
-    return [row[1:] for row in rows]
-
-
 def test_showqrcode_serves_a_png_encoding_the_scene(base, fake_wechat):
     token = stable_token(base)["access_token"]
     ticket = call(base, "/cgi-bin/qrcode/create", token, {
         "action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": "pump:S001:3"}}})["ticket"]
     image = requests.get(f"{base}/cgi-bin/showqrcode", params={"ticket": ticket}, timeout=5)
     assert image.headers["Content-Type"] == "image/png"
-    rows = read_png_gray(image.content)
     code = qrcode.QRCode(border=4)
     code.add_data("pump:S001:3")
     code.make(fit=True)
-    expected = code.get_matrix()
-    scale = len(rows) // len(expected)
-    assert [[rows[y * scale][x * scale] == 0 for x in range(len(expected))] for y in range(len(expected))] == expected
+    assert read_png_matrix(image.content) == code.get_matrix()
     assert requests.get(f"{base}/cgi-bin/showqrcode", params={"ticket": "nope"}, timeout=5).status_code == 404
