@@ -18,4 +18,4 @@ __all__ = ["Base", "Follower", "Member", "WeChatBinding", "Station", "FuelGrade"
            "LotMovement", "Sale", "SaleLine", "SaleDiscount", "SaleRefund", "Outbox",
            "CouponTemplate", "Coupon", "RewardItem", "Redemption", "FamilyInvite",
            "RuleSet", "EarningRule", "PointsMultiplier", "TierChange", "TierReward",
-           "TopupBonusRule"]
+           "TopupBonusRule", "Staff"]

@@ -10,19 +10,15 @@ from extensions import db
 from loyalty import coupons
 from loyalty.errors import CouponNotApplicable, DuplicateConflict, NotFound, ValidationError
 from loyalty.ledger import as_utc
-from models import Account, Coupon, CouponTemplate, Member, Sale, Station
+from loyalty.members import create_member
+from models import Coupon, CouponTemplate, Member, Sale, Station
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # Monday 10:00 in Shanghai
 
 
 def make_member(phone: str = "13800000001") -> Member:
-    """A member with empty accounts, made directly (no tier seed needed)."""
-    member = Member(phone=phone)
-    db.session.add(member)
-    db.session.flush()
-    db.session.add_all(Account(kind=kind, member_id=member.id, balance=0, bonus_balance=0)
-                       for kind in ("points", "stored_value"))
-    db.session.flush()
+    """A member with empty accounts."""
+    member = create_member(phone)
     return member
 
 

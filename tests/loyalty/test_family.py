@@ -10,7 +10,7 @@ from extensions import db
 from loyalty import family, invariants, points
 from loyalty.errors import LimitReached, NotAllowed, NotFound, ValidationError
 from loyalty.ledger import as_utc
-from loyalty.members import account_of
+from loyalty.members import account_of, create_member
 from loyalty.policy import Policy
 from models import Account, FamilyMember, LedgerEntry, Member, PointLot
 
@@ -19,13 +19,8 @@ POLICY = Policy(points_expiry_months=12)
 
 
 def make_member(phone: str, points_: int = 0, earned: datetime = NOW - timedelta(days=30)) -> Member:
-    """A member with accounts made directly (no tier seed needed) and `points_` earned at `earned`."""
-    member = Member(phone=phone)
-    db.session.add(member)
-    db.session.flush()
-    db.session.add_all(Account(kind=kind, member_id=member.id, balance=0, bonus_balance=0)
-                       for kind in ("points", "stored_value"))
-    db.session.flush()
+    """A member with empty points and stored-value accounts and `points_` earned at `earned`."""
+    member = create_member(phone)
     if points_:
         earn(member, points_, f"seed:{phone}", earned)
     return member

@@ -11,7 +11,8 @@ from loyalty import invariants, points
 from loyalty.errors import InsufficientPoints, ValidationError
 from loyalty.ledger import as_utc
 from loyalty.policy import BUSINESS_TZ, Policy
-from models import Account, LedgerEntry, LotMovement, Member, PointLot
+from loyalty.members import account_of, create_member
+from models import Account, LedgerEntry, LotMovement, PointLot
 
 RULES = Policy(points_expiry_months=24)
 
@@ -21,13 +22,7 @@ def shanghai(*args) -> datetime:
 
 
 def member_points(phone: str = "13800000001") -> Account:
-    member = Member(phone=phone)
-    db.session.add(member)
-    db.session.flush()
-    account = Account(kind="points", member_id=member.id, balance=0, bonus_balance=0)
-    db.session.add(account)
-    db.session.flush()
-    return account
+    return account_of(create_member(phone), "points")
 
 
 def earn(account, n, when, key, policy=RULES):
@@ -187,8 +182,7 @@ def test_points_go_to_points_accounts_in_whole_numbers(books_stay_sound):
         earn(account, 1.5, shanghai(2026, 1, 1), "x")
     with pytest.raises(ValidationError):
         points.spend(account, 0, key="y", cause_type="redemption")
-    wallet = Account(kind="stored_value", member_id=account.member_id, balance=0, bonus_balance=0)
-    db.session.add(wallet)
-    db.session.flush()
+    wallet = db.session.scalars(select(Account).where(Account.member_id == account.member_id,
+                                                      Account.kind == "stored_value")).one()
     with pytest.raises(ValidationError):
         earn(wallet, 10, shanghai(2026, 1, 1), "z")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from extensions import db
 from loyalty import coupons, invariants, points, rewards
 from loyalty.errors import LoyaltyError
-from loyalty.members import account_of
+from loyalty.members import account_of, create_member
 from loyalty.policy import Policy
 from models import Account, Coupon, CouponTemplate, LedgerEntry, Member, Redemption, RewardItem, Sale, Station
 
@@ -18,12 +18,7 @@ NOW = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
 
 
 def make_member(phone: str, points_: int = 0) -> int:
-    member = Member(phone=phone)
-    db.session.add(member)
-    db.session.flush()
-    db.session.add_all(Account(kind=kind, member_id=member.id, balance=0, bonus_balance=0)
-                       for kind in ("points", "stored_value"))
-    db.session.flush()
+    member = create_member(phone)
     if points_:
         points.earn(account_of(member, "points"), points_, key=f"seed:{phone}", cause_type="adjustment",
                     now=NOW - timedelta(days=1), policy=Policy())

@@ -10,21 +10,16 @@ from extensions import db
 from loyalty import family, invariants, points, rewards
 from loyalty.errors import (DuplicateConflict, InsufficientPoints, LimitReached, NotAllowed, NotFound,
                             OutOfStock, ValidationError)
-from loyalty.members import account_of
+from loyalty.members import account_of, create_member
 from loyalty.policy import Policy
-from models import Account, Coupon, CouponTemplate, LedgerEntry, Member, Redemption, RewardItem
+from models import Coupon, CouponTemplate, LedgerEntry, Member, Redemption, RewardItem
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
 
 
 def make_member(phone: str = "13800000001", points_: int = 0) -> Member:
-    """A member with accounts made directly (no tier seed needed) and `points_` to spend."""
-    member = Member(phone=phone)
-    db.session.add(member)
-    db.session.flush()
-    db.session.add_all(Account(kind=kind, member_id=member.id, balance=0, bonus_balance=0)
-                       for kind in ("points", "stored_value"))
-    db.session.flush()
+    """A member with empty points and stored-value accounts and `points_` to spend."""
+    member = create_member(phone)
     if points_:
         points.earn(account_of(member, "points"), points_, key=f"seed:{phone}", cause_type="adjustment",
                     now=NOW - timedelta(days=1), policy=Policy())

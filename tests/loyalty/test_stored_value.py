@@ -10,20 +10,15 @@ from extensions import db
 from loyalty import invariants, stored_value
 from loyalty.errors import DuplicateConflict, InsufficientBalance, ValidationError
 from loyalty.policy import Policy
-from models import Account, LedgerEntry, Member, TopupBonusRule
+from loyalty.members import account_of, create_member
+from models import Account, LedgerEntry, TopupBonusRule
 
 NOW = datetime(2026, 5, 1, 2, tzinfo=timezone.utc)
 PRINCIPAL_FIRST, BONUS_FIRST = Policy(stored_value_spend_first="principal"), Policy(stored_value_spend_first="bonus")
 
 
 def member_wallet(phone: str = "13800000001") -> Account:
-    member = Member(phone=phone)
-    db.session.add(member)
-    db.session.flush()
-    account = Account(kind="stored_value", member_id=member.id, balance=0, bonus_balance=0)
-    db.session.add(account)
-    db.session.flush()
-    return account
+    return account_of(create_member(phone), "stored_value")
 
 
 def rules(*pairs, **extra) -> None:
@@ -119,9 +114,8 @@ def test_low_balance_and_wrong_accounts(wallet):
     assert not stored_value.is_low(wallet, policy)
     stored_value.pay(wallet, 1, key="sale-1", cause_type="sale", policy=policy)
     assert stored_value.is_low(wallet, policy)
-    points = Account(kind="points", member_id=wallet.member_id, balance=0, bonus_balance=0)
-    db.session.add(points)
-    db.session.flush()
+    points = db.session.scalars(select(Account).where(Account.member_id == wallet.member_id,
+                                                      Account.kind == "points")).one()
     with pytest.raises(ValidationError):
         stored_value.topup(points, 100, key="pos-2")
     with pytest.raises(ValidationError):
