@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from extensions import db
 from loyalty.errors import ValidationError
@@ -54,10 +54,27 @@ def create_member(phone: str, *, identity: str = "private", tier_code: str | Non
     return member
 
 
+def _owned(member: Member, kind: str):
+    # Points go to the family pool when the member is in one; stored value never does.
+    if kind == "points" and member.family_id is not None:
+        return (Account.family_id == member.family_id) & (Account.kind == kind)
+    return (Account.member_id == member.id) & (Account.kind == kind)
+
+
 def account_of(member: Member, kind: str) -> Account:
     """The member's account of that kind; points go to the family pool when the member is in one."""
-    if kind == "points" and member.family_id is not None:
-        where = (Account.family_id == member.family_id)
-    else:
-        where = (Account.member_id == member.id)
-    return db.session.scalars(select(Account).where(where, Account.kind == kind)).one()
+    return db.session.scalars(select(Account).where(_owned(member, kind))).one()
+
+
+def lock_accounts(member: Member) -> dict[str, Account]:
+    """Both of the member's accounts ({"points": ..., "stored_value": ...}), locked for the
+    rest of the caller's transaction in one statement (id order, so two transactions never
+    lock them crosswise); see loyalty.ledger.lock_account for SQLite."""
+    owned = _owned(member, "points") | _owned(member, "stored_value")
+    if db.session.get_bind().dialect.name == "sqlite":
+        # No row locks: a no-op UPDATE takes the database's write lock before we read.
+        db.session.execute(update(Account).where(owned).values(balance=Account.balance)
+                           .execution_options(synchronize_session=False))
+    query = (select(Account).where(owned).order_by(Account.id).with_for_update()
+             .execution_options(populate_existing=True))
+    return {a.kind: a for a in db.session.scalars(query)}

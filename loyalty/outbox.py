@@ -11,12 +11,15 @@ from extensions import db
 from models import Outbox
 
 
-def add(kind: str, dedup_key: str, payload: dict, member_id: int | None = None) -> Outbox:
+def add(kind: str, dedup_key: str, payload: dict, member_id: int | None = None, *, new: bool = False) -> Outbox:
     """Write an outbox row (flushed with the caller's transaction). The dedup key is
-    unique: writing the same key twice returns the first row."""
-    existing = db.session.scalars(select(Outbox).where(Outbox.dedup_key == dedup_key)).first()
-    if existing is not None:
-        return existing
+    unique: writing the same key twice returns the first row. `new=True` skips that
+    lookup when the key names something this transaction just created (the unique index
+    still guards it)."""
+    if not new:
+        existing = db.session.scalars(select(Outbox).where(Outbox.dedup_key == dedup_key)).first()
+        if existing is not None:
+            return existing
     row = Outbox(kind=kind, dedup_key=dedup_key, member_id=member_id,
                  payload=json.dumps(payload, ensure_ascii=False, sort_keys=True))
     db.session.add(row)

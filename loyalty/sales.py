@@ -20,8 +20,8 @@ from extensions import db
 from loyalty import coupons as coupon_rules
 from loyalty import outbox, points, pricing, rules, stored_value, tiers
 from loyalty.errors import DuplicateConflict, NotFound, ValidationError
-from loyalty.ledger import lock_account, utc
-from loyalty.members import account_of
+from loyalty.ledger import utc
+from loyalty.members import account_of, lock_accounts
 from loyalty.policy import BUSINESS_TZ, Policy
 from loyalty.policy import current as current_policy
 from models import Account, Coupon, FuelGrade, LedgerEntry, Member, Sale, SaleDiscount, SaleLine, Station, Tier
@@ -75,9 +75,10 @@ def earned_today(account: Account, at: datetime) -> int:
 
 
 def price(station: Station, lines: list[Line], *, member: Member | None = None, coupon_ids=(),
-          now: datetime | None = None, policy: Policy | None = None) -> Priced:
+          now: datetime | None = None, policy: Policy | None = None, points_account: Account | None = None) -> Priced:
     """The quote (gross, discounts in order, payable) and the points it would earn.
-    Nothing is written; the member code is not consumed."""
+    Nothing is written; the member code is not consumed. `points_account`: the member's,
+    when the caller has it at hand already."""
     now, policy = utc(now), policy or current_policy()
     _check_lines(lines)
     tier = db.session.get(Tier, member.tier_id) if member and member.tier_id else None
@@ -93,7 +94,8 @@ def price(station: Station, lines: list[Line], *, member: Member | None = None, 
         else rules.ShopLine(q.line.category, q.paid_fen) for q in quote.lines])
     who = rules.MemberFacts(tier_code=tier.code if tier else None, identity=member.identity,
                             birthday=member.birthday)
-    return Priced(quote, rules.evaluate(facts, who, earned_today=earned_today(account_of(member, "points"), now)))
+    today = earned_today(points_account or account_of(member, "points"), now)
+    return Priced(quote, rules.evaluate(facts, who, earned_today=today))
 
 
 def _coupons(member: Member | None, coupon_ids) -> list[Coupon]:
@@ -158,19 +160,20 @@ def _commit(station, pos_txn_no, fingerprint, lines, member_id, coupon_ids, pay_
     member = db.session.get(Member, member_id) if member_id is not None else None
     if member_id is not None and member is None:
         raise NotFound("会员不存在", field="member_id")
+    accounts = {}
     if member is not None:
         # One member's sales queue up here, so a retry sees the first sale once committed.
-        for account_id in sorted({account_of(member, "points").id, account_of(member, "stored_value").id}):
-            lock_account(account_id)
+        accounts = lock_accounts(member)
     elif pay_with == "balance":
         raise ValidationError("储值支付需要会员身份", field="pay_with")
     existing = _existing(station, pos_txn_no, fingerprint)
     if existing is not None:
         return Committed(existing, False)
-    priced = price(station, lines, member=member, coupon_ids=coupon_ids, now=now, policy=policy)
+    priced = price(station, lines, member=member, coupon_ids=coupon_ids, now=now, policy=policy,
+                   points_account=accounts.get("points"))
     sale = _write_sale(station, pos_txn_no, fingerprint, member, pay_with, nozzle, priced, now)
     if member is not None:
-        _settle(sale, member, priced, now, policy)
+        _settle(sale, member, accounts, priced, now, policy)
     return Committed(sale, True)
 
 
@@ -194,17 +197,17 @@ def _write_sale(station, pos_txn_no, fingerprint, member, pay_with, nozzle, pric
     return sale
 
 
-def _settle(sale: Sale, member: Member, priced: Priced, now, policy) -> None:
+def _settle(sale: Sale, member: Member, accounts: dict[str, Account], priced: Priced, now, policy) -> None:
     if priced.quote.coupon_ids:
         coupon_rules.use(priced.quote.coupon_ids, member, sale.id, now=now)
     if sale.pay_with == "balance" and sale.payable_fen > 0:
-        stored_value.pay(account_of(member, "stored_value"), sale.payable_fen, key=f"sale:{sale.id}:pay",
+        stored_value.pay(accounts["stored_value"], sale.payable_fen, key=f"sale:{sale.id}:pay",
                          cause_type="sale", cause_ref=str(sale.id), policy=policy)
         sale.paid_from_balance_fen = sale.payable_fen
     if priced.points.total > 0:
-        points.earn(account_of(member, "points"), priced.points.total, key=f"sale:{sale.id}:earn",
+        points.earn(accounts["points"], priced.points.total, key=f"sale:{sale.id}:earn",
                     cause_type="sale", cause_ref=str(sale.id), memo=f"消费积分 {sale.pos_txn_no}",
                     now=now, policy=policy)
     db.session.flush()
     tiers.after_sale(member, now=now, policy=policy)
-    outbox.add("receipt", f"receipt:{sale.id}", {"sale_id": sale.id}, member_id=member.id)
+    outbox.add("receipt", f"receipt:{sale.id}", {"sale_id": sale.id}, member_id=member.id, new=True)
