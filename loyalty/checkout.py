@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
@@ -91,8 +90,7 @@ def quote(station: Station | str, lines, *, member_code: str | None = None, nozz
 
 
 def _retry(station: Station, pos_txn_no: str, member_code, lines, coupon_ids, pay_with, nozzle) -> Sale | None:
-    first = db.session.scalars(select(Sale).where(Sale.station_id == station.id,
-                                                  Sale.pos_txn_no == pos_txn_no)).first()
+    first = sales.sale_by_txn(station, pos_txn_no)
     if first is None:
         return None
     member_id = first.member_id  # a nozzle's member, or a code no longer on record

@@ -17,7 +17,7 @@ from extensions import db
 from loyalty.errors import CouponNotApplicable, DuplicateConflict, NotFound, ValidationError
 from loyalty.ledger import as_utc, utc
 from loyalty.policy import BUSINESS_TZ
-from loyalty.pricing import half_up, per_litre_label, yuan
+from loyalty.pricing import fen_to_yuan, half_up, yuan
 from models import Coupon, CouponTemplate, Member
 from models.coupon import COUPON_SOURCES
 
@@ -224,7 +224,7 @@ def assess(coupon: Coupon, lines, amount_so_far_fen: int, *, station_code: str |
         for i in base:  # per line, as the tier discount, so each line's share is exact
             weights[i] = min(half_up(t.per_litre_fen * lines[i].litres_ml, 1000), lines[i].amount_fen)
         amount = sum(weights)
-        label = f"{_grades_text(t.grade_codes)}直降券 {per_litre_label(t.per_litre_fen)}元/升"
+        label = f"{_grades_text(t.grade_codes)}直降券 {fen_to_yuan(t.per_litre_fen)}元/升"
     elif t.kind == "free_item":
         matches = [i for i, line in enumerate(lines) if line.kind == "shop" and line.amount_fen > 0
                    and (line.sku == t.item_sku if t.item_sku else line.category == t.item_category)]

@@ -135,9 +135,12 @@ def yuan(amount: int, scale: int = 100) -> str:
     return str(Decimal(amount) / Decimal(scale))
 
 
-def per_litre_label(per_litre_fen: int) -> str:
-    """30 -> "0.30" (yuan a litre, always two decimals, as on a price board)."""
-    return f"{per_litre_fen // 100}.{per_litre_fen % 100:02d}"
+def fen_to_yuan(fen: int) -> str:
+    """30650 -> "306.50", 30 -> "0.30", -1200 -> "-12.00": always two decimals, as on a
+    price board or a receipt."""
+    sign = "-" if fen < 0 else ""
+    fen = abs(int(fen))
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
 
 
 def allocate(amount: int, weights: Sequence[int]) -> list[int]:
@@ -182,10 +185,10 @@ def quote(lines: Sequence[FuelLine | ShopLine], *, tier=None, member_day: Member
             discounts.append(Discount(label, sum(per_line), coupon_id))
 
     if tier is not None and tier.per_litre_discount_fen > 0:
-        apply(f"{tier.name}直降 {per_litre_label(tier.per_litre_discount_fen)}元/升",
+        apply(f"{tier.name}直降 {fen_to_yuan(tier.per_litre_discount_fen)}元/升",
               _per_litre(priced, tier.per_litre_discount_fen, None))
     if member_day and member_day.applies(at):
-        apply(f"会员日直降 {per_litre_label(member_day.per_litre_fen)}元/升",
+        apply(f"会员日直降 {fen_to_yuan(member_day.per_litre_fen)}元/升",
               _per_litre(priced, member_day.per_litre_fen, member_day.grades))
     _check_stacking(coupons)
     for coupon in coupons:

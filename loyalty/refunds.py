@@ -94,8 +94,9 @@ def _claw_back_points(sale: Sale, amount: int, key: str, now: datetime) -> int:
 
 
 def _return_balance(sale: Sale, amount: int, key: str, now: datetime) -> int:
+    # The sale's payment legs, by their cause (ix_ledger_entries_cause).
     legs = list(db.session.scalars(select(LedgerEntry).where(
-        LedgerEntry.idempotency_key.like(f"sale:{sale.id}:pay%"), LedgerEntry.kind == "payment")))
+        LedgerEntry.cause_type == "sale", LedgerEntry.cause_ref == str(sale.id), LedgerEntry.kind == "payment")))
     if not legs:
         return 0
     # Payment from balance covers the whole payable amount, so the refund returns it all.

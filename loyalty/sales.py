@@ -119,9 +119,14 @@ def request_hash(member_id, lines: list[Line], coupon_ids, pay_with: str, nozzle
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def _existing(station: Station, pos_txn_no: str, fingerprint: str) -> Sale | None:
-    sale = db.session.scalars(select(Sale).where(Sale.station_id == station.id,
+def sale_by_txn(station: Station, pos_txn_no: str) -> Sale | None:
+    """The station's sale with this POS transaction number, if any."""
+    return db.session.scalars(select(Sale).where(Sale.station_id == station.id,
                                                  Sale.pos_txn_no == pos_txn_no)).first()
+
+
+def _existing(station: Station, pos_txn_no: str, fingerprint: str) -> Sale | None:
+    sale = sale_by_txn(station, pos_txn_no)
     if sale is not None and sale.request_hash != fingerprint:
         raise DuplicateConflict(pos_txn_no=pos_txn_no, sale_id=sale.id)
     return sale

@@ -17,8 +17,8 @@ from loyalty import checkout, member_codes, members, nozzles
 from loyalty.errors import NotFound, ValidationError
 from loyalty.ledger import as_utc
 from loyalty.policy import BUSINESS_TZ
+from loyalty.pricing import fen_to_yuan
 from models import Member
-from web.cashier.money import fen_to_yuan
 
 VIA_NAMES = {"code": "会员码", "nozzle": "油枪扫码", "phone": "手机号"}
 _NOZZLE = re.compile(r"^[0-9A-Za-z]{1,8}$")  # as loyalty.nozzles accepts, with a cashier's message

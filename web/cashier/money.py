@@ -1,4 +1,5 @@
-"""What the cashier types (yuan and litres as decimal strings) to integers, and back.
+"""What the cashier types (yuan and litres as decimal strings) to integers, and litres back
+(fen back to yuan is loyalty.pricing.fen_to_yuan).
 
 Decimal only, never float: "40.00" litres is 40000 ml, "306.5" yuan is 30650 fen. A value
 with more precision than the unit holds (a thousandth of a fen) is refused, not rounded.
@@ -45,13 +46,6 @@ def litres_to_ml(raw, field: str = "litres") -> int:
     if ml > MAX_LITRES_ML:
         raise ValidationError("升数过大", field=field)
     return ml
-
-
-def fen_to_yuan(fen: int) -> str:
-    """30650 -> "306.50"; -1200 -> "-12.00"."""
-    sign = "-" if fen < 0 else ""
-    fen = abs(int(fen))
-    return f"{sign}{fen // 100}.{fen % 100:02d}"
 
 
 def ml_to_litres(ml: int) -> str:

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from extensions import db
 from loyalty.ledger import as_utc
 from loyalty.policy import BUSINESS_TZ
+from loyalty.pricing import fen_to_yuan
 from models import FuelGrade, Member, Sale, SaleRefund, ShopCategory, Station
-from web.cashier.money import fen_to_yuan, ml_to_litres
+from web.cashier.money import ml_to_litres
 
 
 def money(fen: int) -> dict:
