@@ -2,7 +2,7 @@
 
 Loads 1,000,000 point lots (a quarter of them due) over 100,000 accounts into a
 database of its own (`youka_bench_expiry`, created for the run and dropped after it;
-the schema comes from the migrations), then times `loyalty.points.expire_due` and one hand-written statement
+the schema comes from the migrations), then times `loyalty.books.points.expire_due` and one hand-written statement
 (an UPDATE of the lots feeding INSERT ... SELECT of the entries and movements and the
 balance UPDATE) doing the same work. Each run is rolled back, so both meet the same
 data; the best of two rounds counts. The ratio ours / hand-written is printed last.
@@ -123,7 +123,7 @@ def main() -> None:
 
     from app import create_app
     from extensions import db
-    from loyalty import points
+    from loyalty.books import points
     app = create_app({"DATABASE_URL": args.database_url, "REDIS_URL": "redis://127.0.0.1:1/0"})
     with app.app_context():
         started = time.perf_counter()

@@ -42,7 +42,8 @@ def prepare(app) -> list[int]:
     from flask_migrate import upgrade
 
     from extensions import db
-    from loyalty import demo, members
+    from loyalty import demo
+    from loyalty.people import members
     with app.app_context():
         upgrade(revision="heads")
         demo.seed()
@@ -97,8 +98,9 @@ def baseline(app, clients: int, seconds: float) -> float:
 
 def sales_rate(app, ids: list[int], clients: int, seconds: float) -> float:
     from extensions import db
-    from loyalty import invariants, sales
-    from loyalty.pricing import FuelLine
+    from loyalty.books import invariants
+    from loyalty.till import sales
+    from loyalty.till.pricing import FuelLine
     now = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)
 
     def work(i, rnd, n):

@@ -1,10 +1,10 @@
 """Signed `POST /api/v1/station/sales` through gunicorn, against bench/sales.py's direct
-`loyalty.sales.commit`, measured in the same run on the same database.
+`loyalty.till.sales.commit`, measured in the same run on the same database.
 
     .venv/bin/python -m bench.station_api [--database-url URL] [--seconds 10] [--clients 16]
 
 (a) direct: bench.sales.sales_rate — CLIENTS threads in this process calling
-    loyalty.sales.commit with a member id, as in bench/sales.py.
+    loyalty.till.sales.commit with a member id, as in bench/sales.py.
 (b) HTTP: CLIENTS POS clients, each on its own keep-alive connection, POST a signed sale
     with a fresh member code (issued before timing, so the member's phone is not part of
     the POS's work) to gunicorn (-k gthread, 2 workers x 8 threads, as bench/webhook.py):
@@ -60,7 +60,7 @@ def issue_codes(app, ids: list[int], count: int) -> list[str]:
     """`count` live member codes, round-robin over the members (one device per round, so
     no code supersedes another)."""
     from extensions import db
-    from loyalty import member_codes
+    from loyalty.till import member_codes
     from models import Member
     app.config["MEMBER_CODE_TTL"] = 900  # outlives the run; expiry is not what is measured
     with app.app_context():
@@ -71,7 +71,7 @@ def issue_codes(app, ids: list[int], count: int) -> list[str]:
 
 def http_rate(app, codes: list[str], clients: int, seconds: float, warmup: float, workers: int,
               threads: int) -> tuple[float, int]:
-    from loyalty.station_credentials import rotate_secret
+    from loyalty.people.station_credentials import rotate_secret
     with app.app_context():
         secret = rotate_secret(STATION)
     env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": REDIS_URL,
@@ -107,7 +107,7 @@ def check(app, http_done: int) -> None:
     from sqlalchemy import text
 
     from extensions import db
-    from loyalty import invariants
+    from loyalty.books import invariants
     with app.app_context():
         problems = invariants.check(db.session)
         assert problems == [], problems
@@ -133,7 +133,7 @@ def main() -> None:
     app = build_app(args.database_url, args.clients)
     ids = prepare(app)
     direct = sales_rate(app, ids, args.clients, args.seconds)
-    print(f"(a) direct loyalty.sales.commit: {direct:8.1f} sales/s  ({args.clients} threads, one process)")
+    print(f"(a) direct loyalty.till.sales.commit: {direct:8.1f} sales/s  ({args.clients} threads, one process)")
     # Enough codes for the HTTP side to sell at the direct rate and more, warm-up included.
     codes = issue_codes(app, ids, int(direct * (args.seconds + args.warmup) * 1.5) + 500)
     rate, done = http_rate(app, codes, args.clients, args.seconds, args.warmup, args.workers, args.threads)

@@ -19,9 +19,9 @@ from bot.replies import Image, Text
 from bot.router import Turn, router
 from bot.wechat import WeChatAPIError, get_client
 from extensions import db
-from loyalty import member_codes, nozzles
+from loyalty.till import member_codes, nozzles
 from loyalty.errors import NotFound
-from loyalty.sales import station_by_code
+from loyalty.till.sales import station_by_code
 from models import WeChatBinding
 
 log = logging.getLogger("youka.handlers.pump")

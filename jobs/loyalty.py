@@ -13,7 +13,7 @@ log = logging.getLogger("youka.jobs")
 @in_app_context
 def expire_points() -> int:
     """Post expiry entries for every point lot that is due."""
-    from loyalty import points
+    from loyalty.books import points
     accounts = points.expire_due()
     db.session.commit()
     log.info("points expired on %d accounts", accounts)
@@ -23,7 +23,7 @@ def expire_points() -> int:
 @in_app_context
 def expire_coupons() -> int:
     """Mark every issued coupon whose window has closed as expired."""
-    from loyalty import coupons
+    from loyalty.benefits import coupons
     count = coupons.expire_due()
     db.session.commit()
     log.info("%d coupons expired", count)
@@ -33,7 +33,7 @@ def expire_coupons() -> int:
 @in_app_context
 def review_tiers() -> dict:
     """The periodic tier review: downgrades past their grace period, trials ended."""
-    from loyalty import tiers
+    from loyalty.benefits import tiers
     counts = tiers.review()
     db.session.commit()
     log.info("tier review: %s", counts)

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from extensions import db
-from loyalty import invariants
+from loyalty.books import invariants
 
 loyalty_cli = AppGroup("loyalty", help="Loyalty ledger maintenance.")
 
@@ -33,7 +33,7 @@ def check_command() -> None:
 def load_rules_command(path: str) -> None:
     """Replace the active rule book (and tiers) from a YAML or JSON file, atomically."""
     from loyalty.errors import ValidationError
-    from loyalty.rules_loader import load_rules_file
+    from loyalty.rules.loader import load_rules_file
     try:
         click.echo(str(load_rules_file(path)))
     except ValidationError as exc:

@@ -8,8 +8,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from extensions import db
-from loyalty import members, stored_value
-from loyalty.rules_loader import load_rules_file
+from loyalty.people import members
+from loyalty.books import stored_value
+from loyalty.rules.loader import load_rules_file
 from models import (CouponTemplate, FuelGrade, Member, RewardItem, ShopCategory, Station, StationPrice,
                     TopupBonusRule)
 

@@ -19,7 +19,7 @@ class Member(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Normalised: 11 digits, no country code or separators (see loyalty.members.normalise_phone).
+    # Normalised: 11 digits, no country code or separators (see loyalty.people.members.normalise_phone).
     phone: Mapped[str] = mapped_column(String(11), unique=True)
     identity: Mapped[str] = mapped_column(String(16), default="private")
     plate: Mapped[str | None] = mapped_column(String(16))
@@ -40,7 +40,7 @@ class Member(Base):
 
     @property
     def phone_masked(self) -> str:
-        from loyalty.members import mask_phone
+        from loyalty.people.members import mask_phone
         return mask_phone(self.phone)
 
     def __repr__(self) -> str:  # never the full phone, even in a traceback

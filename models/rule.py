@@ -1,6 +1,6 @@
 """Earning rules as data: a versioned rule set, its earning rules and its multipliers.
 
-A load (loyalty.rules_loader) writes a whole new RuleSet and switches `active` to it in
+A load (loyalty.rules.loader) writes a whole new RuleSet and switches `active` to it in
 one transaction; older sets stay, inactive, so the rules that priced an old sale can be
 read back. Tier multipliers are not here: they are the tiers' own `points_multiplier`.
 """
@@ -66,7 +66,7 @@ class EarningRule(Base):
 
 
 class PointsMultiplier(Base):
-    """A factor on a sale's base points when its condition holds (see loyalty.rules)."""
+    """A factor on a sale's base points when its condition holds (see loyalty.rules.engine)."""
 
     __tablename__ = "points_multipliers"
     __table_args__ = (

@@ -23,7 +23,7 @@ class Staff(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Stored lower-case (loyalty.staff normalises), so "Li" and "li" are one account.
+    # Stored lower-case (loyalty.people.staff normalises), so "Li" and "li" are one account.
     username: Mapped[str] = mapped_column(String(64), unique=True)
     # A werkzeug.security hash (algorithm and salt inside); never the password.
     password_hash: Mapped[str] = mapped_column(String(256))

@@ -29,7 +29,7 @@ class Tier(Base):
     rank: Mapped[int] = mapped_column(unique=True)
     threshold: Mapped[int] = mapped_column(BigInteger, default=0)
     per_litre_discount_fen: Mapped[int] = mapped_column(default=0)
-    # The tier's earning multiplier: the one source of "金卡 1.5倍" (loyalty.rules reads it).
+    # The tier's earning multiplier: the one source of "金卡 1.5倍" (loyalty.rules.engine reads it).
     points_multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3), default=Decimal("1"))
     perks: Mapped[str | None] = mapped_column(String(512))
     # A trial-only tier: given to new members (policy.tier_trial_code), never reached by the metric.
@@ -65,7 +65,7 @@ class TierReward(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     tier_id: Mapped[int] = mapped_column(ForeignKey("tiers.id"))
-    # The first business day of the member's reward window (see loyalty.tiers.reward_window_start).
+    # The first business day of the member's reward window (see loyalty.benefits.tiers.reward_window_start).
     window_start: Mapped[date]
     points: Mapped[int] = mapped_column(BigInteger, default=0)
     ledger_entry_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("ledger_entries.id"))

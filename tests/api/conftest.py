@@ -7,8 +7,11 @@ import pytest
 from api.pos_helpers import Pos
 
 from extensions import db
-from loyalty import demo, member_codes, members, stored_value
-from loyalty.station_credentials import rotate_secret
+from loyalty import demo
+from loyalty.till import member_codes
+from loyalty.people import members
+from loyalty.books import stored_value
+from loyalty.people.station_credentials import rotate_secret
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import pytest
 from api.pos_helpers import PREFIX, Pos, error_code, fuel
 
 from extensions import db
-from loyalty.station_credentials import rotate_secret
+from loyalty.people.station_credentials import rotate_secret
 from models import Sale
 from web.api.signing import json_body, signed_headers
 

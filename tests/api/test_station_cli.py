@@ -8,7 +8,8 @@ from api.pos_helpers import Pos
 from sqlalchemy import select
 
 from extensions import db
-from loyalty import member_codes, members
+from loyalty.till import member_codes
+from loyalty.people import members
 from models import Station
 from loyalty.qr_png import qr_png as sim_qr_png
 

@@ -5,7 +5,8 @@ from api.pos_helpers import Pos, fuel
 from sqlalchemy import func, select
 
 from extensions import db
-from loyalty import invariants, members
+from loyalty.books import invariants
+from loyalty.people import members
 from models import Sale
 
 

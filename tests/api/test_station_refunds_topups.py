@@ -3,7 +3,9 @@ from api.pos_helpers import error_code, fuel
 from sqlalchemy import func, select
 
 from extensions import db
-from loyalty import invariants, member_codes, members
+from loyalty.books import invariants
+from loyalty.till import member_codes
+from loyalty.people import members
 from models import LedgerEntry
 
 

@@ -6,8 +6,10 @@ from api.pos_helpers import error_code, fuel
 from sqlalchemy import func, select
 
 from extensions import db
-from loyalty import coupons, member_codes, members, sales
-from loyalty.pricing import FuelLine, ShopLine
+from loyalty.benefits import coupons
+from loyalty.till import member_codes, sales
+from loyalty.people import members
+from loyalty.till.pricing import FuelLine, ShopLine
 from models import LedgerEntry, Sale
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from extensions import db
 from loyalty import demo
-from loyalty import staff as staff_rules
+from loyalty.people import staff as staff_rules
 
 PASSWORD = "till-pass-2026"
 # username -> (role, station)

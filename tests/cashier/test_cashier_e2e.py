@@ -15,7 +15,9 @@ import pytest
 
 from tests.conftest import ServerThread
 from extensions import db
-from loyalty import coupons, demo, member_codes
+from loyalty.benefits import coupons
+from loyalty import demo
+from loyalty.till import member_codes
 from loyalty.policy import BUSINESS_TZ
 from tests.cashier.fixtures import PASSWORD, till  # noqa: F401  (the fixture, used through `served`)
 

@@ -9,8 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from loyalty import coupons, demo, member_codes, members, nozzles
-from loyalty import staff as staff_rules
+from loyalty.benefits import coupons
+from loyalty import demo
+from loyalty.till import member_codes, nozzles
+from loyalty.people import members
+from loyalty.people import staff as staff_rules
 from loyalty.policy import BUSINESS_TZ
 from models import Sale, Staff
 from tests.cashier.fixtures import PASSWORD, form_csrf, login, till  # noqa: F401  (fixtures)

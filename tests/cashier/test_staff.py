@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from extensions import db
 from loyalty import demo
-from loyalty import staff as staff_rules
+from loyalty.people import staff as staff_rules
 from loyalty.errors import DuplicateConflict, ValidationError
 from models import Staff
 

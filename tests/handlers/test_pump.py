@@ -6,9 +6,11 @@ from rq import Queue
 from sqlalchemy import select
 
 from extensions import db, get_redis
-from loyalty import demo, member_codes, members, nozzles
+from loyalty import demo
+from loyalty.till import member_codes, nozzles
+from loyalty.people import members
 from loyalty.qr_png import qr_matrix, read_png_matrix
-from loyalty.station_credentials import rotate_secret
+from loyalty.people.station_credentials import rotate_secret
 from models import Follower, WeChatBinding
 from web.api.signing import json_body, signed_headers
 

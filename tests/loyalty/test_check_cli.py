@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from extensions import db
-from loyalty import invariants, points, stored_value
+from loyalty.books import invariants, points, stored_value
 from loyalty.policy import Policy
 from models import Account, Member
 

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from loyalty import coupons
+from loyalty.benefits import coupons
 from loyalty.errors import CouponNotApplicable, DuplicateConflict, NotFound, ValidationError
-from loyalty.ledger import as_utc
-from loyalty.members import create_member
+from loyalty.books.ledger import as_utc
+from loyalty.people.members import create_member
 from models import Coupon, CouponTemplate, Member, Sale, Station
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # Monday 10:00 in Shanghai

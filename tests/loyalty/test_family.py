@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from extensions import db
-from loyalty import family, invariants, points
+from loyalty.benefits import family
+from loyalty.books import invariants, points
 from loyalty.errors import LimitReached, NotAllowed, NotFound, ValidationError
-from loyalty.ledger import as_utc
-from loyalty.members import account_of, create_member
+from loyalty.books.ledger import as_utc
+from loyalty.people.members import account_of, create_member
 from loyalty.policy import Policy
 from models import Account, FamilyMember, LedgerEntry, Member, PointLot
 

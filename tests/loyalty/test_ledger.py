@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from extensions import db
-from loyalty import ledger
+from loyalty.books import ledger
 from loyalty.errors import DuplicateConflict, InsufficientBalance, InsufficientPoints, ValidationError
 from models import Account, LedgerEntry, Member
 

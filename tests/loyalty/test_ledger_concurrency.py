@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from loyalty import invariants, ledger, points, stored_value
+from loyalty.books import invariants, ledger, points, stored_value
 from loyalty.errors import InsufficientBalance, InsufficientPoints
 from loyalty.policy import Policy
 from models import Account, LedgerEntry, Member

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
 from extensions import db
-from loyalty import invariants, points, stored_value
+from loyalty.books import invariants, points, stored_value
 from loyalty.errors import InsufficientBalance, InsufficientPoints, ValidationError
 from loyalty.policy import Policy
 from models import Account, Member, PointLot, TopupBonusRule

@@ -6,7 +6,8 @@ import pytest
 from flask import current_app
 
 from extensions import db
-from loyalty import member_codes, members
+from loyalty.till import member_codes
+from loyalty.people import members
 from loyalty.errors import CodeExpired, CodeInvalid, CodeUsed, ValidationError
 from loyalty.qr_png import qr_matrix, read_png_matrix
 

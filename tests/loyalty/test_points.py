@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from loyalty import invariants, points
+from loyalty.books import invariants, points
 from loyalty.errors import InsufficientPoints, ValidationError
-from loyalty.ledger import as_utc
+from loyalty.books.ledger import as_utc
 from loyalty.policy import BUSINESS_TZ, Policy
-from loyalty.members import account_of, create_member
+from loyalty.people.members import account_of, create_member
 from models import Account, LedgerEntry, LotMovement, PointLot
 
 RULES = Policy(points_expiry_months=24)

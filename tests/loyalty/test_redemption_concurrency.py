@@ -8,9 +8,10 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 
 from extensions import db
-from loyalty import coupons, invariants, points, rewards
+from loyalty.benefits import coupons, rewards
+from loyalty.books import invariants, points
 from loyalty.errors import LoyaltyError
-from loyalty.members import account_of, create_member
+from loyalty.people.members import account_of, create_member
 from loyalty.policy import Policy
 from models import Account, Coupon, CouponTemplate, LedgerEntry, Member, Redemption, RewardItem, Sale, Station
 

@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from loyalty import family, invariants, points, rewards
+from loyalty.benefits import family, rewards
+from loyalty.books import invariants, points
 from loyalty.errors import (DuplicateConflict, InsufficientPoints, LimitReached, NotAllowed, NotFound,
                             OutOfStock, ValidationError)
-from loyalty.members import account_of, create_member
+from loyalty.people.members import account_of, create_member
 from loyalty.policy import Policy
 from models import Coupon, CouponTemplate, LedgerEntry, Member, Redemption, RewardItem
 

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loyalty.policy import BUSINESS_TZ
-from loyalty.rules import FuelLine, MemberFacts, Multiplier, Ruleset, SaleFacts, ShopLine, evaluate
-from loyalty.rules_schema import parse_document
+from loyalty.rules.engine import FuelLine, MemberFacts, Multiplier, Ruleset, SaleFacts, ShopLine, evaluate
+from loyalty.rules.schema import parse_document
 
 TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=BUSINESS_TZ)
 WEDNESDAY = datetime(2026, 11, 25, 10, 0, tzinfo=BUSINESS_TZ)

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from loyalty import rules
+from loyalty.rules import engine as rules
 from loyalty.errors import ValidationError
 from loyalty.policy import BUSINESS_TZ
-from loyalty.rules import FuelLine, MemberFacts, SaleFacts, current_ruleset, evaluate
-from loyalty.rules_loader import load_rules, load_rules_file, read_active_ruleset
+from loyalty.rules.engine import FuelLine, MemberFacts, SaleFacts, current_ruleset, evaluate
+from loyalty.rules.loader import load_rules, load_rules_file, read_active_ruleset
 from models import CouponTemplate, EarningRule, Member, RuleSet, Tier
 
 DEMO = Path(__file__).resolve().parents[2] / "loyalty" / "data" / "demo-rules.yaml"

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from loyalty import invariants, stored_value
+from loyalty.books import invariants, stored_value
 from loyalty.errors import DuplicateConflict, InsufficientBalance, ValidationError
 from loyalty.policy import Policy
-from loyalty.members import account_of, create_member
+from loyalty.people.members import account_of, create_member
 from models import Account, LedgerEntry, TopupBonusRule
 
 NOW = datetime(2026, 5, 1, 2, tzinfo=timezone.utc)

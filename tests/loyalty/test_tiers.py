@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from loyalty import members, tiers
+from loyalty.people import members
+from loyalty.benefits import tiers
 from loyalty.errors import ValidationError
 from loyalty.policy import Policy
-from loyalty.rules_loader import load_rules_file
+from loyalty.rules.loader import load_rules_file
 from models import Account, CouponTemplate, Coupon, Member, Sale, SaleLine, Station, Tier, TierChange, TierReward
 
 DEMO = Path(__file__).resolve().parents[2] / "loyalty" / "data" / "demo-rules.yaml"

@@ -7,7 +7,10 @@ from sqlalchemy import select
 from extensions import db
 from jobs import loyalty as loyalty_jobs
 from jobs import queue
-from loyalty import coupons, demo, members, points
+from loyalty.benefits import coupons
+from loyalty import demo
+from loyalty.people import members
+from loyalty.books import points
 from models import Coupon
 
 

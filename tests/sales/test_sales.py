@@ -6,9 +6,13 @@ import pytest
 from sqlalchemy import func, select
 
 from extensions import db
-from loyalty import coupons, demo, invariants, members, refunds, sales, stored_value
+from loyalty.benefits import coupons
+from loyalty import demo
+from loyalty.books import invariants, stored_value
+from loyalty.people import members
+from loyalty.till import refunds, sales
 from loyalty.errors import CouponNotApplicable, DuplicateConflict, InsufficientBalance, ValidationError
-from loyalty.pricing import FuelLine, ShopLine
+from loyalty.till.pricing import FuelLine, ShopLine
 from models import LedgerEntry, Outbox, Sale
 
 WEDNESDAY = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai

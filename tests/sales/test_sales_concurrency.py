@@ -5,8 +5,11 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 
 from extensions import db
-from loyalty import demo, invariants, members, sales, stored_value
-from loyalty.pricing import FuelLine
+from loyalty import demo
+from loyalty.books import invariants, stored_value
+from loyalty.people import members
+from loyalty.till import sales
+from loyalty.till.pricing import FuelLine
 from models import Sale
 
 WEDNESDAY = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)

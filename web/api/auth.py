@@ -18,7 +18,7 @@ from flask import g, request
 from sqlalchemy import select
 
 from extensions import db, get_redis
-from loyalty.station_credentials import secret_of
+from loyalty.people.station_credentials import secret_of
 from models import Station
 from web.api import bp, signing
 from web.api.errors import ApiError

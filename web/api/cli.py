@@ -44,7 +44,7 @@ def _fail(exc: LoyaltyError):
 @click.option("--city")
 def create_station(code: str, name: str, city: str | None) -> None:
     """Create a station and print its API secret (shown only this once)."""
-    from loyalty.station_credentials import create_station as create
+    from loyalty.people.station_credentials import create_station as create
     try:
         station, secret = create(code, name, city)
     except LoyaltyError as exc:
@@ -56,7 +56,7 @@ def create_station(code: str, name: str, city: str | None) -> None:
 @click.option("--code", required=True)
 def rotate_secret(code: str) -> None:
     """Give a station a new API secret and print it; the old one stops working at once."""
-    from loyalty.station_credentials import rotate_secret as rotate
+    from loyalty.people.station_credentials import rotate_secret as rotate
     try:
         secret = rotate(code)
     except LoyaltyError as exc:
@@ -87,7 +87,8 @@ def pump_qr(station_code: str, nozzles: str, out: str | None) -> None:
 @click.option("--tier", "tier_code", help="Tier code (normal, silver, gold, diamond).")
 def create_member(phone: str, tier_code: str | None) -> None:
     """Create a member (consent recorded) and print them, phone masked."""
-    from loyalty import checkout, members
+    from loyalty.till import checkout
+    from loyalty.people import members
     try:
         if members.find_by_phone(phone) is not None:
             raise click.ClickException("a member with this phone exists")
@@ -103,7 +104,8 @@ def create_member(phone: str, tier_code: str | None) -> None:
 @click.option("--device", default="cli", show_default=True, help="Supersedes the member's last code on it.")
 def member_code(phone: str, device: str) -> None:
     """Print a fresh member code for the member with this phone (valid MEMBER_CODE_TTL seconds)."""
-    from loyalty import member_codes, members
+    from loyalty.till import member_codes
+    from loyalty.people import members
     try:
         member = members.find_by_phone(phone)
         if member is None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
-from loyalty import checkout, member_codes, nozzles
+from loyalty.till import checkout, member_codes, nozzles
 from loyalty.errors import NotFound
 from web.api.openapi import operation
 from web.api.schema import Arr, Int, Obj, Str

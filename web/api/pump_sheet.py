@@ -14,9 +14,9 @@ import os
 import re
 
 from bot.wechat import get_client
-from loyalty import nozzles
+from loyalty.till import nozzles
 from loyalty.errors import ValidationError
-from loyalty.sales import station_by_code
+from loyalty.till.sales import station_by_code
 
 MAX_NOZZLES = 64
 PAGE = """<!doctype html>

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from loyalty.ledger import as_utc
-from loyalty.pricing import FuelLine, ShopLine
+from loyalty.books.ledger import as_utc
+from loyalty.till.pricing import FuelLine, ShopLine
 from models import Sale
 from web.api.members import MEMBER_CODE, MEMBER_OR_NULL
 from web.api.schema import Arr, Enum, Int, Litres, Obj, Str, Tagged
@@ -86,7 +86,7 @@ def iso(value) -> str:
 
 
 def sale_json(sale: Sale, station_code: str, member: dict | None) -> dict:
-    """The sale as the API returns it; `member` is loyalty.checkout.summary of its member."""
+    """The sale as the API returns it; `member` is loyalty.till.checkout.summary of its member."""
     return {
         "id": sale.id, "pos_txn_no": sale.pos_txn_no, "station_code": station_code,
         "station_nozzle": sale.nozzle, "gross_fen": sale.gross_fen,

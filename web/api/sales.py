@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g, jsonify
 
 from extensions import db
-from loyalty import checkout, refunds
+from loyalty.till import checkout, refunds
 from loyalty.errors import NotFound
 from models import Member, Sale
 from web.api.openapi import operation

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
-from loyalty import checkout
+from loyalty.till import checkout
 from web.api.members import MEMBER, MEMBER_CODE
 from web.api.openapi import operation
 from web.api.schema import Enum, Int, Obj, Str

@@ -12,9 +12,9 @@ import re
 from flask import jsonify, request
 
 from extensions import db
-from loyalty import refunds, sales
+from loyalty.till import refunds, sales
 from loyalty.errors import NotAllowed, NotFound, ValidationError
-from loyalty.staff import can_use_station, station_of
+from loyalty.people.staff import can_use_station, station_of
 from models import Sale, Station
 from web.cashier import bp, checkout
 from web.cashier.auth import api_login_required, current_staff
@@ -25,7 +25,7 @@ from web.cashier.receipts import money, quote_json, sale_json
 
 log = logging.getLogger("youka.cashier")
 _REF = re.compile(r"^[A-Za-z0-9_.:\-]{4,64}$")
-# loyalty.checkout.PAY_METHODS, as the cashier names them.
+# loyalty.till.checkout.PAY_METHODS, as the cashier names them.
 PAY_METHODS = {"cash": "现金", "wechat": "微信支付", "alipay": "支付宝", "unionpay": "云闪付", "card": "银行卡"}
 
 

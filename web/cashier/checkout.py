@@ -1,9 +1,9 @@
 """Quoting, committing a sale and topping up for the member the cashier identified.
 
-A code or a nozzle goes through loyalty.checkout, as the station API does: the sale
+A code or a nozzle goes through loyalty.till.checkout, as the station API does: the sale
 consumes the code (or takes the nozzle's attachment) only if it commits, and a retry of
 the same POS number answers with the first sale. A member found by phone has no code to
-consume: their sale and top-up go to loyalty.sales / loyalty.stored_value directly.
+consume: their sale and top-up go to loyalty.till.sales / loyalty.books.stored_value directly.
 """
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from extensions import db
-from loyalty import checkout, nozzles, sales, stored_value
+from loyalty.till import checkout, nozzles, sales
+from loyalty.books import stored_value
 from loyalty.errors import NotFound
-from loyalty.members import account_of
+from loyalty.people.members import account_of
 from models import Member, Sale
 from web.cashier.members import Identified
 
@@ -69,7 +70,7 @@ def topup(station_code: str, who: Identified, topup_no: str, amount_fen: int, pa
     if who.via == "code":
         done = checkout.topup(station_code, topup_no, who.code, amount_fen, pay_method)
         return ToppedUp(done.result, done.member)
-    # The same key as loyalty.checkout's, so one top-up number means one top-up either way.
+    # The same key as loyalty.till.checkout's, so one top-up number means one top-up either way.
     key = f"topup:{station_code}:{topup_no}"
     try:
         result = stored_value.topup(account_of(who.member, "stored_value"), amount_fen, key=key,

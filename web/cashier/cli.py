@@ -14,7 +14,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from extensions import db
-from loyalty import staff as staff_rules
+from loyalty.people import staff as staff_rules
 from loyalty.errors import LoyaltyError
 from models.staff import STAFF_ROLES
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from extensions import db
 from loyalty.errors import ValidationError
-from loyalty.pricing import FuelLine, ShopLine, fen_to_yuan, half_up
+from loyalty.till.pricing import FuelLine, ShopLine, fen_to_yuan, half_up
 from models import FuelGrade, ShopCategory, Station, StationPrice
 from web.cashier.money import litres_to_ml, yuan_to_fen
 

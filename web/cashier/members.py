@@ -4,7 +4,7 @@ Three ways, each with what it allows (the e-card's dynamic code proves the membe
 the counter; a phone number only says who they claim to be):
 - "code": the e-card's code, scanned or typed: everything, payment from the balance too;
 - "nozzle": the member scanned the pump's QR code and is attached to the nozzle
-  (loyalty.nozzles): coupons and points, no balance payment (PRODUCT M5: balance payment
+  (loyalty.till.nozzles): coupons and points, no balance payment (PRODUCT M5: balance payment
   is with the dynamic code);
 - "phone": the member says their number: points and top-ups only.
 """
@@ -13,15 +13,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from loyalty import checkout, member_codes, members, nozzles
+from loyalty.till import checkout, member_codes, nozzles
+
+from loyalty.people import members
 from loyalty.errors import NotFound, ValidationError
-from loyalty.ledger import as_utc
+from loyalty.books.ledger import as_utc
 from loyalty.policy import BUSINESS_TZ
-from loyalty.pricing import fen_to_yuan
+from loyalty.till.pricing import fen_to_yuan
 from models import Member
 
 VIA_NAMES = {"code": "会员码", "nozzle": "油枪扫码", "phone": "手机号"}
-_NOZZLE = re.compile(r"^[0-9A-Za-z]{1,8}$")  # as loyalty.nozzles accepts, with a cashier's message
+_NOZZLE = re.compile(r"^[0-9A-Za-z]{1,8}$")  # as loyalty.till.nozzles accepts, with a cashier's message
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def balances(member: Member) -> dict:
 
 
 def summary(member: Member, station_code: str, via: str | None = None) -> dict:
-    """loyalty.checkout.summary (masked phone, tier, points, balance, coupons usable here),
+    """loyalty.till.checkout.summary (masked phone, tier, points, balance, coupons usable here),
     with yuan strings, local dates, and what this way of identifying allows."""
     found = checkout.summary(member, station_code)
     found.update(balances(member))

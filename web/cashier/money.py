@@ -1,5 +1,5 @@
 """What the cashier types (yuan and litres as decimal strings) to integers, and litres back
-(fen back to yuan is loyalty.pricing.fen_to_yuan).
+(fen back to yuan is loyalty.till.pricing.fen_to_yuan).
 
 Decimal only, never float: "40.00" litres is 40000 ml, "306.5" yuan is 30650 fen. A value
 with more precision than the unit holds (a thousandth of a fen) is refused, not rounded.

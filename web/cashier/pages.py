@@ -5,7 +5,7 @@ import logging
 
 from flask import redirect, render_template, request, url_for
 
-from loyalty import staff as staff_rules
+from loyalty.people import staff as staff_rules
 from web.cashier import auth, bp
 from web.cashier.api import PAY_METHODS
 from web.cashier.lines import price_board, shop_categories

@@ -7,9 +7,9 @@ import json
 from sqlalchemy import select
 
 from extensions import db
-from loyalty.ledger import as_utc
+from loyalty.books.ledger import as_utc
 from loyalty.policy import BUSINESS_TZ
-from loyalty.pricing import fen_to_yuan
+from loyalty.till.pricing import fen_to_yuan
 from models import FuelGrade, Member, Sale, SaleRefund, ShopCategory, Station
 from web.cashier.money import ml_to_litres
 

@@ -3,7 +3,7 @@
 A coupon is valid while valid_from <= now < valid_until (UTC, end exclusive). Its status
 moves issued -> used (by a sale) or issued -> expired (by the sweep); a refund may move
 used -> issued again (see `restore`). What a coupon takes off a sale (`check`, `assess`,
-`discount`) is pure, used by loyalty.pricing. Everything flushes, never commits.
+`discount`) is pure, used by loyalty.till.pricing. Everything flushes, never commits.
 """
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
 from loyalty.errors import CouponNotApplicable, DuplicateConflict, NotFound, ValidationError
-from loyalty.ledger import as_utc, utc
+from loyalty.books.ledger import as_utc, utc
 from loyalty.policy import BUSINESS_TZ
-from loyalty.pricing import fen_to_yuan, half_up, yuan
+from loyalty.till.pricing import fen_to_yuan, half_up, yuan
 from models import Coupon, CouponTemplate, Member
 from models.coupon import COUPON_SOURCES
 

@@ -17,8 +17,8 @@ from sqlalchemy import or_, select, update
 
 from extensions import db
 from loyalty.errors import ValidationError
-from loyalty.rules import EarnRule, Multiplier, Ruleset, format_decimal
-from loyalty.rules_schema import TierSpec, parse_document
+from loyalty.rules.engine import EarnRule, Multiplier, Ruleset, format_decimal
+from loyalty.rules.schema import TierSpec, parse_document
 from models import CouponTemplate, EarningRule, Member, PointsMultiplier, RuleSet, Tier, TierChange, TierReward
 
 
@@ -102,7 +102,7 @@ def load_rules(data: dict, *, source: str | None = None, commit: bool = True) ->
 
 
 def forget_cached_ruleset() -> None:
-    """Drop this request's cached ruleset (see loyalty.rules.current_ruleset)."""
+    """Drop this request's cached ruleset (see loyalty.rules.engine.current_ruleset)."""
     from flask import g
     g.pop("youka_ruleset", None)
 

@@ -14,10 +14,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from extensions import db
-from loyalty import coupons as coupon_rules
-from loyalty import outbox, points, stored_value
+from loyalty.benefits import coupons as coupon_rules
+from loyalty import outbox
+from loyalty.books import points, stored_value
 from loyalty.errors import DuplicateConflict, NotFound, ValidationError
-from loyalty.ledger import find_entry, utc
+from loyalty.books.ledger import find_entry, utc
 from models import LedgerEntry, Member, Sale, SaleRefund
 
 

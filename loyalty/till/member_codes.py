@@ -35,7 +35,7 @@ from flask import current_app
 
 from extensions import db, get_redis
 from loyalty.errors import CodeExpired, CodeInvalid, CodeUsed, ValidationError
-from loyalty.ledger import utc
+from loyalty.books.ledger import utc
 from loyalty.qr_png import qr_png
 from models import Member
 

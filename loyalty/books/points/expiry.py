@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, bindparam, text
 
 from extensions import db
-from loyalty.ledger import utc
+from loyalty.books.ledger import utc
 from models import Account, PointLot
 
 _DUE = "l.expires_at IS NOT NULL AND l.expires_at <= :now AND l.remaining > 0"

@@ -6,7 +6,7 @@ member's own account (lot movements emptying their lots) and a "transfer" entry 
 the pool, which opens one pool lot per lot moved with the same earned, available and
 expiry times, so moving never lengthens or shortens a point's life. Both accounts keep
 balance = sum of entries = sum of lot remainders. Lots already past expiry stay behind
-for the expiry run. From then on loyalty.members.account_of routes the member's points
+for the expiry run. From then on loyalty.people.members.account_of routes the member's points
 (earning, spending) to the pool.
 
 Leaving: the points stay in the pool (they were given to the family); the member earns
@@ -21,9 +21,9 @@ from sqlalchemy import func, select
 
 from extensions import db
 from loyalty.errors import LimitReached, NotAllowed, NotFound, ValidationError
-from loyalty.ledger import lock_account, post, utc
-from loyalty.members import normalise_phone
-from loyalty.points.lots import move
+from loyalty.books.ledger import lock_account, post, utc
+from loyalty.people.members import normalise_phone
+from loyalty.books.points.lots import move
 from models import Account, Family, FamilyInvite, FamilyMember, Member, PointLot
 
 INVITE_DAYS = 7

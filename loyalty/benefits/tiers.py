@@ -19,9 +19,9 @@ from sqlalchemy import and_, case, func, insert, not_, or_, select, update
 from extensions import db
 from loyalty import policy as policies
 from loyalty.errors import NotFound, ValidationError
-from loyalty.ledger import as_utc, utc
+from loyalty.books.ledger import as_utc, utc
 from loyalty.policy import BUSINESS_TZ, Policy
-from loyalty.rules import format_decimal
+from loyalty.rules.engine import format_decimal
 from models import Member, Sale, Tier, TierChange, TierReward
 
 log = logging.getLogger(__name__)
@@ -145,13 +145,13 @@ def _reward(member: Member, tier: Tier, now: datetime, policy: Policy) -> None:
     reward = db.session.get(TierReward, reward_id)
     key = f"tier-reward:{member.id}:{tier.id}:{window}"
     if tier.upgrade_reward_points:
-        from loyalty import points
-        from loyalty.members import account_of
+        from loyalty.books import points
+        from loyalty.people.members import account_of
         reward.ledger_entry_id = points.earn(
             account_of(member, "points"), tier.upgrade_reward_points, key=key, cause_type="tier_reward",
             cause_ref=str(reward_id), memo=f"升级{tier.name}奖励", now=now, policy=policy).id
     if tier.upgrade_reward_coupon:
-        from loyalty import coupons
+        from loyalty.benefits import coupons
         try:
             reward.coupon_id = coupons.issue(member, tier.upgrade_reward_coupon, key=key, source="upgrade",
                                              now=now).id

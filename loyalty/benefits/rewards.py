@@ -16,11 +16,12 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 
 from extensions import db
-from loyalty import coupons, family, points
+from loyalty.benefits import coupons, family
+from loyalty.books import points
 from loyalty.errors import (DuplicateConflict, InsufficientPoints, LimitReached, NotAllowed, NotFound,
                             OutOfStock, ValidationError)
-from loyalty.ledger import lock_account, utc, whole
-from loyalty.members import account_of
+from loyalty.books.ledger import lock_account, utc, whole
+from loyalty.people.members import account_of
 from models import CouponTemplate, Member, Redemption, RewardItem
 
 

@@ -17,11 +17,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from loyalty import coupons as coupon_rules
-from loyalty import outbox, points, pricing, rules, stored_value, tiers
+from loyalty.benefits import coupons as coupon_rules
+from loyalty import outbox
+from loyalty.books import points, stored_value
+from loyalty.till import pricing
+from loyalty.rules import engine as rules
+from loyalty.benefits import tiers
 from loyalty.errors import DuplicateConflict, NotFound, ValidationError
-from loyalty.ledger import utc
-from loyalty.members import account_of, lock_accounts
+from loyalty.books.ledger import utc
+from loyalty.people.members import account_of, lock_accounts
 from loyalty.policy import BUSINESS_TZ, Policy
 from loyalty.policy import current as current_policy
 from models import Account, Coupon, FuelGrade, LedgerEntry, Member, Sale, SaleDiscount, SaleLine, Station, Tier

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from loyalty.errors import ValidationError
 from loyalty.policy import BUSINESS_TZ
-from loyalty.rules import EarnRule, Multiplier, Ruleset, grade_code
+from loyalty.rules.engine import EarnRule, Multiplier, Ruleset, grade_code
 from models.member import IDENTITIES
 from models.rule import EARNING_KINDS, MULTIPLIER_KINDS, STACKING
 

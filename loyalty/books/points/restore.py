@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 from extensions import db
 from loyalty import policy as policies
 from loyalty.errors import ValidationError
-from loyalty.ledger import as_utc, post, replay, utc, whole
-from loyalty.points.lots import move, open_lot
-from loyalty.points.operations import points_account
+from loyalty.books.ledger import as_utc, post, replay, utc, whole
+from loyalty.books.points.lots import move, open_lot
+from loyalty.books.points.operations import points_account
 from loyalty.policy import Policy
 from models import LedgerEntry, LotMovement, PointLot
 

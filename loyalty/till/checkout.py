@@ -8,7 +8,7 @@ written on any error", member code included:
    is, compared with the request, before the (by then consumed) code is looked at;
 2. consume the code (atomic; CodeUsed for the loser of a race), or take the nozzle's
    attachment;
-3. commit the sale in one transaction (loyalty.sales.commit);
+3. commit the sale in one transaction (loyalty.till.sales.commit);
 4. when the commit fails, release the code and put the attachment back.
 """
 from __future__ import annotations
@@ -19,10 +19,12 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from loyalty import coupons, member_codes, nozzles, sales, stored_value
+from loyalty.benefits import coupons
+from loyalty.till import member_codes, nozzles, sales
+from loyalty.books import stored_value
 from loyalty.errors import DuplicateConflict, InsufficientBalance, ValidationError
-from loyalty.ledger import as_utc, find_entry, whole
-from loyalty.members import account_of
+from loyalty.books.ledger import as_utc, find_entry, whole
+from loyalty.people.members import account_of
 from models import Account, Member, Sale, Station, Tier
 
 PAY_METHODS = ("cash", "wechat", "alipay", "unionpay", "card")

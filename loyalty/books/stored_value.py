@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from extensions import db
 from loyalty import policy as policies
 from loyalty.errors import DuplicateConflict, InsufficientBalance, ValidationError
-from loyalty.ledger import find_entries, lock_account, post, replay, reversed_so_far, utc, whole
+from loyalty.books.ledger import find_entries, lock_account, post, replay, reversed_so_far, utc, whole
 from loyalty.policy import Policy
 from models import Account, LedgerEntry, TopupBonusRule
 
@@ -32,7 +32,7 @@ class TopupResult:
 
 
 def wallet(account_id: int) -> Account:
-    """The stored-value account, locked (see loyalty.ledger.lock_account)."""
+    """The stored-value account, locked (see loyalty.books.ledger.lock_account)."""
     account = lock_account(account_id)
     if account.kind != "stored_value":
         raise ValidationError("不是储值账户", field="account", account_id=account_id)

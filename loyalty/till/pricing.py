@@ -171,8 +171,8 @@ def quote(lines: Sequence[FuelLine | ShopLine], *, tier=None, member_day: Member
     in this order; `member_id`, when given, must own each coupon. Raises
     CouponNotApplicable (with `details["reason"]`) when a coupon cannot be used,
     ValidationError on a malformed line (negative, or not an integer)."""
-    # Imported here, not at the top: loyalty.coupons builds on this module's arithmetic.
-    from loyalty import coupons as coupon_rules
+    # Imported here, not at the top: loyalty.benefits.coupons builds on this module's arithmetic.
+    from loyalty.benefits import coupons as coupon_rules
     at = at or datetime.now(timezone.utc)
     priced = [_priced(line) for line in lines]
     discounts: list[Discount] = []

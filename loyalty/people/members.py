@@ -41,8 +41,8 @@ def find_by_phone(phone: str) -> Member | None:
 def create_member(phone: str, *, identity: str = "private", tier_code: str | None = None,
                   consent: bool = False, **fields) -> Member:
     """A new member with empty points and stored-value accounts (flushed, not committed).
-    `tier_code` puts them in that tier; otherwise loyalty.tiers assigns the starting tier."""
-    from loyalty import tiers
+    `tier_code` puts them in that tier; otherwise loyalty.benefits.tiers assigns the starting tier."""
+    from loyalty.benefits import tiers
     member = Member(phone=normalise_phone(phone), identity=identity,
                     consent_at=datetime.now(timezone.utc) if consent else None, **fields)
     db.session.add(member)
@@ -69,7 +69,7 @@ def account_of(member: Member, kind: str) -> Account:
 def lock_accounts(member: Member) -> dict[str, Account]:
     """Both of the member's accounts ({"points": ..., "stored_value": ...}), locked for the
     rest of the caller's transaction in one statement (id order, so two transactions never
-    lock them crosswise); see loyalty.ledger.lock_account for SQLite."""
+    lock them crosswise); see loyalty.books.ledger.lock_account for SQLite."""
     owned = _owned(member, "points") | _owned(member, "stored_value")
     if db.session.get_bind().dialect.name == "sqlite":
         # No row locks: a no-op UPDATE takes the database's write lock before we read.

@@ -107,7 +107,7 @@ def post(account: Account, kind: str, amount: int, *, key: str, cause_type: str,
     negative: a debit the account cannot cover raises InsufficientPoints or
     InsufficientBalance and writes nothing. A repeated key returns the first entry; the
     same key reused for a different account, kind or amount is a DuplicateConflict.
-    Points entries move lots too; use loyalty.points rather than posting them here."""
+    Points entries move lots too; use loyalty.books.points rather than posting them here."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
         raise ValidationError("金额必须是非零整数", field="amount", value=repr(amount))
     existing = replay(key, account, kind=kind, amount=amount)

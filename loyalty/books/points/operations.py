@@ -8,14 +8,14 @@ from sqlalchemy import select
 from extensions import db
 from loyalty import policy as policies
 from loyalty.errors import InsufficientPoints, ValidationError
-from loyalty.ledger import lock_account, post, replay, reversed_so_far, utc, whole
-from loyalty.points.lots import move, open_lot, spendable_lots, spendable_total, take
+from loyalty.books.ledger import lock_account, post, replay, reversed_so_far, utc, whole
+from loyalty.books.points.lots import move, open_lot, spendable_lots, spendable_total, take
 from loyalty.policy import Policy
 from models import Account, LedgerEntry, PointLot
 
 
 def points_account(account_id: int) -> Account:
-    """The points account, locked (see loyalty.ledger.lock_account); ValidationError for
+    """The points account, locked (see loyalty.books.ledger.lock_account); ValidationError for
     a stored-value account, so points never land in a wallet by mistake."""
     account = lock_account(account_id)
     if account.kind != "points":

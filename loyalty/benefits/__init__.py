@@ -1,0 +1,1 @@
+"""What membership gives: tiers, coupons, the rewards catalogue, family pools."""

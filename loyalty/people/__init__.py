@@ -1,0 +1,1 @@
+"""Who is who: members and their accounts, staff, station credentials."""

@@ -1,0 +1,1 @@
+"""At the till: pricing, sales, refunds, checkout by member code or nozzle, member codes, nozzles."""
