@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import bot.cli
 import bot.webhook
@@ -17,6 +18,8 @@ import loyalty.cli
 import web
 import web.api.cli
 import web.cashier.cli
+import web.rate_limit
+import web.sessions
 from config import Config
 
 
@@ -34,6 +37,9 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
 
     extensions.init_db(app)        # SQLAlchemy + migrations (SQLite under instance/ by default)
     extensions.init_redis(app)     # Redis, connected on first use (embedded by default)
+    behind_proxy(app)              # PROXY_FIX_X_FOR: the client's address and scheme as the proxy saw them
+    web.sessions.init_app(app)     # server-side sessions in Redis (Flask-Session); the cookie is an id
+    web.rate_limit.init_app(app)   # the one rate limiter (`limits` on Redis); *_RATE_LIMIT rules checked
     bot.wechat.init_app(app)       # the outbound WeChat API client
     bot.webhook.init_app(app)      # /wechat
     handlers.init_app(app)         # member commands, in routing order
@@ -42,5 +48,14 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     bot.cli.init_app(app)          # flask wechat chat | menu
     loyalty.cli.init_app(app)      # flask loyalty check | load-rules, flask demo seed
     web.api.cli.init_app(app)      # flask station create | rotate-secret | pump-qr, flask member ...
-    web.cashier.cli.init_app(app)  # flask staff create
+    web.cashier.cli.init_app(app)  # flask staff create | deactivate
     return app
+
+
+def behind_proxy(app: Flask) -> None:
+    """Believe the last PROXY_FIX_X_FOR proxies about the client's address (X-Forwarded-For),
+    and the nearest one about scheme and host; with 0 (no proxy) those headers are the
+    client's own and are ignored."""
+    hops = int(app.config.get("PROXY_FIX_X_FOR") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1, x_host=1)

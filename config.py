@@ -33,6 +33,17 @@ def env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from None
 
 
+def env_bool(name: str, default: bool) -> bool:
+    raw = env_str(name)
+    if raw is None:
+        return default
+    if raw.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, got {raw!r}")
+
+
 def env_float(name: str, default: float) -> float:
     raw = env_str(name)
     if raw is None:
@@ -72,6 +83,22 @@ class Config:
     MEMBER_CODE_RETENTION: int = 3600
     # A member who scanned the pump's QR code is attached to that nozzle this long.
     PUMP_ATTACH_TTL: int = 300
+    # Staff (later member) sessions live in Redis (web/sessions.py); the cookie is an opaque
+    # id, sent over HTTPS only, never to scripts, never on cross-site posts. Set
+    # SESSION_COOKIE_SECURE=false only for plain http on 127.0.0.1 (`make run` does).
+    SESSION_COOKIE_SECURE: bool = True
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    # A session lasts one long shift at most; it is written to Redis only when it changes.
+    PERMANENT_SESSION_LIFETIME: int = 12 * 3600
+    SESSION_REFRESH_EACH_REQUEST: bool = False
+    # How many proxies in front of us to believe about X-Forwarded-For (and, when > 0, one
+    # hop of X-Forwarded-Proto / -Host). 0: no proxy, those headers are the client's own.
+    PROXY_FIX_X_FOR: int = 0
+    # Login attempts (web/rate_limit.py, `limits` notation), counted before the password
+    # is checked: per username and client address, and per client address overall.
+    LOGIN_RATE_LIMIT: str = "5 per 5 minutes"
+    LOGIN_IP_RATE_LIMIT: str = "30 per 5 minutes"
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -91,6 +118,10 @@ class Config:
             WECHAT_HTTP_TIMEOUT=env_float("WECHAT_HTTP_TIMEOUT", 8.0),
             MEMBER_CODE_TTL=env_int("MEMBER_CODE_TTL", 60),
             PUMP_ATTACH_TTL=env_int("PUMP_ATTACH_TTL", 300),
+            SESSION_COOKIE_SECURE=env_bool("SESSION_COOKIE_SECURE", True),
+            PROXY_FIX_X_FOR=env_int("PROXY_FIX_X_FOR", 0),
+            LOGIN_RATE_LIMIT=env_str("LOGIN_RATE_LIMIT", "5 per 5 minutes"),
+            LOGIN_IP_RATE_LIMIT=env_str("LOGIN_IP_RATE_LIMIT", "30 per 5 minutes"),
         )
 
     def as_flask(self) -> dict[str, Any]:
@@ -106,3 +137,5 @@ class TestConfig(Config):
     WECHAT_APPID: str = "wxtest000000000000"
     WECHAT_SECRET: str = "test-wechat-secret"
     WECHAT_TOKEN: str = "youkatesttoken"
+    # Test clients and the end-to-end browser speak plain http to 127.0.0.1.
+    SESSION_COOKIE_SECURE: bool = False

@@ -87,8 +87,9 @@ def init_redis(app: Flask) -> None:
     app.extensions["redis"] = None
 
 
-def get_redis() -> redis.Redis:
-    app = current_app
+def get_redis(app: Flask | None = None) -> redis.Redis:
+    """This app's Redis client (the current app's by default), connected on first use."""
+    app = app or current_app
     client = app.extensions["redis"]
     if client is None:
         url = app.config.get("REDIS_URL") or embedded_redis_url(app.instance_path)

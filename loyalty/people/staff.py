@@ -1,4 +1,4 @@
-"""Staff accounts: creation, password check, and which stations a member of staff may act at.
+"""Staff accounts: creation, deactivation, password check, and which stations a member of staff may act at.
 
 Roles: hq_admin (any station), station_manager and cashier (their own station only).
 Passwords are kept as werkzeug.security hashes; usernames are stored lower-case.
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from extensions import db
-from loyalty.errors import DuplicateConflict, ValidationError
+from loyalty.errors import DuplicateConflict, NotFound, ValidationError
 from models import Staff, Station
 from models.staff import STAFF_ROLES
 
@@ -68,6 +68,19 @@ def authenticate(username: str, password: str) -> Staff | None:
         check_password_hash(_DUMMY_HASH, password or "")
         return None
     return staff if check_password_hash(staff.password_hash, password or "") else None
+
+
+def deactivate_staff(username: str) -> Staff:
+    """Turn a login off (flushed, not committed): it can no longer log in, and every request
+    of a session it holds is refused. Its live sessions are the web side's to end
+    (web.cashier.auth.end_staff_sessions), after the commit. Raises NotFound when no such
+    username exists."""
+    staff = db.session.scalars(select(Staff).where(Staff.username == normalise_username(username))).first()
+    if staff is None:
+        raise NotFound("用户名不存在", field="username")
+    staff.active = False
+    db.session.flush()
+    return staff
 
 
 def station_of(staff: Staff) -> Station | None:

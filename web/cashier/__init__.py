@@ -2,10 +2,10 @@
 
     pages.py     login, logout, the till screen (templates/cashier/)
     api.py       the JSON endpoints the screen's JavaScript calls (static/cashier.js)
-    auth.py      staff session, CSRF, login rate limit
+    auth.py      the staff session (in Redis), CSRF, the login rate limit
     members.py   identifying the member: e-card code, pump nozzle, phone
     checkout.py  committing a sale or a top-up, consuming the member code
-    cli.py       `flask staff create`
+    cli.py       `flask staff create | deactivate`
 """
 from __future__ import annotations
 
@@ -37,7 +37,5 @@ def internal_error(exc):
 
 def init_app(app: Flask) -> None:
     from web.cashier import api, pages  # noqa: F401  (routes register on bp)
+    # The session (web/sessions.py) is the cashier's login; its cookie flags are in config.py.
     app.register_blueprint(bp)
-    # The session cookie is the cashier's login: not sent on cross-site requests.
-    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
-        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"

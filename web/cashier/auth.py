@@ -1,28 +1,29 @@
-"""Who is at the till: the staff login in the Flask session, CSRF tokens, login rate limit.
+"""Who is at the till: the staff login in the session, CSRF tokens, the login rate limit.
 
-The session cookie carries the staff id and a per-session CSRF token; every request
-reloads the Staff row, so deactivating a login takes effect at the next click. Forms
-post the token as `csrf_token`; the page's fetch calls send it as X-CSRF-Token.
+The session lives in Redis (web/sessions.py), owned by "staff:<id>"; the cookie is only
+its id. It holds the staff id, the login time and a per-session CSRF token; every
+request reloads the Staff row, so deactivating a login takes effect at the next click,
+and `end_staff_sessions` (called by `flask staff deactivate`) deletes its sessions, so
+no copy of a cookie comes back even if the login is reactivated. Forms post the token
+as `csrf_token`; the page's fetch calls send it as X-CSRF-Token.
 """
 from __future__ import annotations
 
 import functools
-import hashlib
 import hmac
 import secrets
 import time
 from urllib.parse import urlsplit
 
-from flask import abort, jsonify, redirect, request, session, url_for
+from flask import abort, current_app, jsonify, redirect, request, session, url_for
 
-from extensions import db, get_redis
+from extensions import db
 from models import Staff
+from web import rate_limit, sessions
 
-SESSION_KEY = "cashier_staff_id"
-# A login lasts one long shift at most, whatever the cookie's own lifetime.
+SESSION_KEY = "staff_id"
+# A login lasts one long shift at most, whatever the session's own lifetime.
 SHIFT_SECONDS = 12 * 3600
-LOGIN_FAILURES = 5
-LOGIN_WINDOW = 300
 
 
 def csrf_token() -> str:
@@ -58,16 +59,24 @@ def current_staff() -> Staff | None:
     return staff if staff is not None and staff.active else None
 
 
+def staff_owner(staff_id: int) -> str:
+    """The owner name of a member of staff's sessions (web/sessions.py)."""
+    return f"staff:{staff_id}"
+
+
 def log_in(staff: Staff) -> None:
-    # A fresh session: nothing from before the login (fixation) survives it.
-    session.clear()
-    session[SESSION_KEY] = staff.id
-    session["login_at"] = int(time.time())
+    # A fresh session under a new id: nothing from before the login (fixation) survives it.
+    sessions.begin(staff_owner(staff.id), **{SESSION_KEY: staff.id, "login_at": int(time.time())})
     csrf_token()
 
 
 def log_out() -> None:
-    session.clear()
+    sessions.end()
+
+
+def end_staff_sessions(staff_id: int) -> int:
+    """End every session of this member of staff (deactivation); returns how many were live."""
+    return sessions.end_all(staff_owner(staff_id))
 
 
 def page_login_required(view):
@@ -101,26 +110,19 @@ def require_form_csrf() -> None:
         abort(400, description="页面已过期，请刷新后重试")
 
 
-def _failure_key(username: str) -> str:
-    # Hashed: the key names no username in Redis; the IP is per client.
-    who = hashlib.sha256(f"{username}|{request.remote_addr}".encode()).hexdigest()[:32]
-    return f"cashier:login-fail:{who}"
+def login_attempt(username: str) -> int:
+    """Count this login attempt, before the password is checked; 0 if it may go on, else
+    the seconds to wait. Limits: LOGIN_RATE_LIMIT per username and client address (a
+    guesser at one till cannot lock the cashier out everywhere), LOGIN_IP_RATE_LIMIT per
+    address over all usernames (one password sprayed across many logins)."""
+    config, address = current_app.config, request.remote_addr or ""
+    return max(rate_limit.hit("login-ip", config["LOGIN_IP_RATE_LIMIT"], address),
+               rate_limit.hit("login", config["LOGIN_RATE_LIMIT"], username, address))
 
 
-def login_blocked(username: str) -> bool:
-    """True after LOGIN_FAILURES failures for this username from this address in the window."""
-    return int(get_redis().get(_failure_key(username)) or 0) >= LOGIN_FAILURES
-
-
-def record_failure(username: str) -> None:
-    redis, key = get_redis(), _failure_key(username)
-    # The window starts at the first failure (EXPIRE NX needs Redis 7; the embedded one is 6).
-    if redis.incr(key) == 1 or redis.ttl(key) == -1:
-        redis.expire(key, LOGIN_WINDOW)
-
-
-def clear_failures(username: str) -> None:
-    get_redis().delete(_failure_key(username))
+def login_succeeded(username: str) -> None:
+    """A good password clears that username's count from this address (not the address's)."""
+    rate_limit.clear("login", current_app.config["LOGIN_RATE_LIMIT"], username, request.remote_addr or "")
 
 
 def safe_next(target: str | None) -> str:

@@ -1,9 +1,11 @@
 """`flask staff ...`: staff logins for the cashier page and the console.
 
     flask staff create --username li --role cashier --station S001 [--name 李雷] [--password ...]
+    flask staff deactivate --username li
 
 Prints the new login as JSON, never the password; prompts for it (twice, hidden) when
---password is not given, so it need not sit in the shell history.
+--password is not given, so it need not sit in the shell history. Deactivating a login
+also ends every session it holds, on every till, at once.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from extensions import db
 from loyalty.people import staff as staff_rules
 from loyalty.errors import LoyaltyError
 from models.staff import STAFF_ROLES
+from web.cashier.auth import end_staff_sessions
 
 staff_cli = AppGroup("staff", help="Staff logins: HQ admins, station managers, cashiers.")
 
@@ -38,6 +41,22 @@ def create_command(username, role, station_code, display_name, password) -> None
         raise click.ClickException(exc.message) from None
     click.echo(json.dumps({"id": staff.id, "username": staff.username, "display_name": staff.display_name,
                            "role": staff.role, "station": station_code, "active": staff.active},
+                          ensure_ascii=False))
+
+
+@staff_cli.command("deactivate")
+@click.option("--username", required=True)
+def deactivate_command(username) -> None:
+    """Turn a staff login off and end all its sessions."""
+    try:
+        staff = staff_rules.deactivate_staff(username)
+        db.session.commit()
+    except LoyaltyError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    # After the commit: a session that comes in between is refused by the active check.
+    ended = end_staff_sessions(staff.id)
+    click.echo(json.dumps({"username": staff.username, "active": staff.active, "ended_sessions": ended},
                           ensure_ascii=False))
 
 

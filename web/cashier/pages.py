@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from flask import redirect, render_template, request, url_for
 
@@ -31,15 +32,17 @@ def login_post():
 
     if not auth.same_origin() or not auth.csrf_ok(request.form.get("csrf_token")):
         return refuse("页面已过期，请重新登录", 400)
-    # Checked before the password, so a locked-out guesser learns nothing more.
-    if auth.login_blocked(username):
-        return refuse("登录失败次数过多，请 5 分钟后再试", 429)
+    # Counted before the password is checked, atomically: parallel guesses cannot all
+    # slip through, and a locked-out guesser learns nothing more, not even a right password.
+    wait = auth.login_attempt(username)
+    if wait:
+        body, status = refuse(f"登录失败次数过多，请 {math.ceil(wait / 60)} 分钟后再试", 429)
+        return body, status, {"Retry-After": str(wait)}
     staff = staff_rules.authenticate(username, request.form.get("password", ""))
     if staff is None:
-        auth.record_failure(username)
         log.info("cashier login failed for %r from %s", username, request.remote_addr)
         return refuse("用户名或密码错误", 401)
-    auth.clear_failures(username)
+    auth.login_succeeded(username)
     auth.log_in(staff)
     log.info("cashier login: %s (%s)", staff.username, staff.role)
     return redirect(auth.safe_next(next_url))
