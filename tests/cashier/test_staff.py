@@ -1,4 +1,4 @@
-"""Staff logins: creation rules, the password check, stations, and `flask staff create`."""
+"""Staff logins: creation rules, deactivation, the password check, stations, and `flask staff`."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from extensions import db
 from loyalty import demo
 from loyalty.people import staff as staff_rules
-from loyalty.errors import DuplicateConflict, ValidationError
+from loyalty.errors import DuplicateConflict, NotFound, ValidationError
 from models import Staff
 
 
@@ -63,6 +63,19 @@ def test_authenticate(stations):
     assert staff_rules.authenticate("nobody", "long-enough") is None  # pays for a hash all the same
     db.session.scalars(select(Staff)).one().active = False
     assert staff_rules.authenticate("li", "long-enough") is None
+
+
+def test_a_deactivated_login_cannot_log_in_and_an_unknown_one_is_not_found(stations):
+    staff_rules.create_staff("li", "long-enough", role="cashier", station_code="S001")
+    assert staff_rules.deactivate_staff(" LI ").active is False
+    assert staff_rules.authenticate("li", "long-enough") is None
+    with pytest.raises(NotFound, match="用户名不存在"):
+        staff_rules.deactivate_staff("nobody")
+
+
+def test_flask_staff_deactivate_explains_an_unknown_username(cli):
+    result = cli.invoke(args=["staff", "deactivate", "--username", "nobody"])
+    assert result.exit_code == 1 and "用户名不存在" in result.output
 
 
 def test_the_database_refuses_a_cashier_without_a_station(stations):
