@@ -230,6 +230,9 @@ def main() -> int:
     try:
         if not os.environ.get("DATABASE_URL"):
             os.environ["DATABASE_URL"] = f"sqlite:///{instance / 'youka.db'}"
+        # The dev server speaks plain http on 127.0.0.1: a Secure-only session cookie would
+        # not come back from every browser there (production keeps the default, true).
+        os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
         prepare_redis(stack, instance)
         prepare_fake_wechat(stack, port + 1)
         migrate_and_seed(stack)
