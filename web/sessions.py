@@ -23,6 +23,9 @@ from flask_session.redis import RedisSessionInterface
 from extensions import get_redis
 
 KEY_PREFIX = "session:"
+# A session nobody has logged into (a login form's CSRF token) is kept this long at most,
+# so a crawler opening the login page cannot fill Redis for a whole shift.
+ANONYMOUS_SECONDS = 3600
 
 
 def _owner_key(owner: str) -> str:
@@ -54,8 +57,10 @@ class AppRedisSessions(RedisSessionInterface):
     def _upsert_session(self, session_lifetime, session, store_id) -> None:
         # A session read from Redis is only ever updated (SET ... XX), never re-created: a
         # request still in flight when logout or end_all deleted it cannot bring it back.
-        self.client.set(store_id, self.serializer.encode(session),
-                        ex=int(session_lifetime.total_seconds()),
+        seconds = int(session_lifetime.total_seconds())
+        if "owner" not in session:
+            seconds = min(seconds, ANONYMOUS_SECONDS)
+        self.client.set(store_id, self.serializer.encode(session), ex=seconds,
                         xx=session.sid == getattr(session, "stored_sid", None))
 
 

@@ -128,3 +128,10 @@ def test_a_request_in_flight_when_the_session_ends_cannot_bring_it_back(till, lo
         in_flight["note"] = "written after the end"  # ...and saved after it (SET XX: a no-op)
     assert get_redis().exists(f"session:{copy}") == 0
     assert not logged_in(replay(till, copy))
+
+
+def test_an_anonymous_session_is_kept_an_hour_and_a_login_a_shift(till, client):
+    page = client.get("/cashier/login").get_data(as_text=True)
+    assert 3590 <= get_redis().ttl(f"session:{cookie_of(client)}") <= 3600
+    client.post("/cashier/login", data={"username": "li", "password": PASSWORD, "csrf_token": form_csrf(page)})
+    assert 12 * 3600 - 10 <= get_redis().ttl(f"session:{cookie_of(client)}") <= 12 * 3600
