@@ -9,6 +9,12 @@ balance = sum of entries = sum of lot remainders. Lots already past expiry stay 
 for the expiry run. From then on loyalty.people.members.account_of routes the member's points
 (earning, spending) to the pool.
 
+Each pool lot keeps the origin of the lot it came from (`origin_entry_id`), so a refund of
+the sale that earned the points claws them back from the pool (loyalty.books.points).
+Joins of one family queue on the family's row lock, so the size check counts what the
+previous join committed; then the member's own account, then the pool, are locked: the
+order a sale routing the member's points takes them in (loyalty.people.members.lock_accounts).
+
 Leaving: the points stay in the pool (they were given to the family); the member earns
 into their own account again. The owner cannot leave their family.
 Redeeming from the pool: the owner always; another member when the owner allows it.
@@ -139,10 +145,8 @@ def _require_owner(family: Family, owner: Member) -> None:
 
 
 def _lock(family: Family) -> None:
-    """Lock the family row for the rest of the transaction, so joins of one family queue
-    and each counts the members the previous one committed (two joins at size 5 must not
-    both see 5). Taken before any account lock, in every path that takes both.
-    SQLite serialises writers: a no-op UPDATE takes the write lock first."""
+    """Lock the family row (before any account): joins of one family queue, and each
+    counts what the previous one committed. SQLite: a no-op UPDATE takes the write lock."""
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.execute(update(Family).where(Family.id == family.id).values(name=Family.name)
                            .execution_options(synchronize_session=False))

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from extensions import db
 from loyalty.benefits import tier_rewards, tiers
 from loyalty.books.ledger import as_utc
+from loyalty.people.members import lock_accounts
 from loyalty.policy import Policy
 from models import Member, Sale, SaleRefund, Tier, TierChange, TierReward
 
@@ -42,7 +43,10 @@ def reverse_undone(ladder: list[Tier], now: datetime, policy: Policy) -> int:
     by_id = {t.id: t for t in ladder}
     reversed_count = 0
     for member_id, change_id in candidates:
-        # Locked as a sale's tier step locks it, so a sale cannot upgrade them meanwhile.
+        # Locked in a sale's order (the accounts, then the member row, see
+        # loyalty.till.sales), so a sale cannot upgrade them meanwhile and neither waits
+        # for the other crosswise; the claw-backs below then find their accounts locked.
+        lock_accounts(db.session.get(Member, member_id))
         member = db.session.scalars(select(Member).where(Member.id == member_id).with_for_update()
                                     .execution_options(populate_existing=True)).one()
         change = db.session.get(TierChange, change_id)
