@@ -86,6 +86,10 @@ class PointLot(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     entry_id: Mapped[int] = mapped_column(BigId, ForeignKey("ledger_entries.id"))
+    # The entry that first credited these points (the earn, or a reissuing refund): the
+    # lot's own entry, or for a lot moved into a family pool the origin of the lot it came
+    # from, so a refund claws the points back wherever they are now (migration 0008).
+    origin_entry_id: Mapped[int] = mapped_column(BigId, ForeignKey("ledger_entries.id"), index=True)
     amount: Mapped[int] = mapped_column(BigInteger)
     remaining: Mapped[int] = mapped_column(BigInteger)
     earned_at: Mapped[datetime]

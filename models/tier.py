@@ -73,3 +73,6 @@ class TierReward(Base):
     # No foreign key: coupons live in another migration branch; this is the issued coupon's id.
     coupon_id: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[datetime]
+    # Set when the review took the reward back (a refund undid the upgrade); a reversed
+    # reward may be given again in the same window (migration 0008).
+    reversed_at: Mapped[datetime | None]

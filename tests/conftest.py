@@ -20,6 +20,26 @@ from config import TestConfig
 from extensions import db
 
 
+def _hypothesis_profiles() -> None:
+    """Hypothesis: "ci" is derandomized (the same examples on every run, so a red build
+    is reproducible) and keeps no example database; "dev" explores randomly and keeps
+    its examples outside the work tree. HYPOTHESIS_PROFILE chooses; CI (set by .ci/run
+    and most CI services) means "ci"; "dev" otherwise. See README, "Tests"."""
+    from pathlib import Path
+
+    from hypothesis import settings
+    from hypothesis.configuration import set_hypothesis_home_dir
+    from hypothesis.database import DirectoryBasedExampleDatabase
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "youka" / "hypothesis"
+    set_hypothesis_home_dir(str(home))  # its caches too, not ./.hypothesis
+    settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+    settings.register_profile("dev", database=DirectoryBasedExampleDatabase(str(home / "examples")))
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+_hypothesis_profiles()
+
+
 @pytest.fixture(scope="session")
 def tmp_root(tmp_path_factory):
     return tmp_path_factory.mktemp("youka")

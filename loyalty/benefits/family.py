@@ -9,6 +9,12 @@ balance = sum of entries = sum of lot remainders. Lots already past expiry stay 
 for the expiry run. From then on loyalty.people.members.account_of routes the member's points
 (earning, spending) to the pool.
 
+Each pool lot keeps the origin of the lot it came from (`origin_entry_id`), so a refund of
+the sale that earned the points claws them back from the pool (loyalty.books.points).
+Joins of one family queue on the family's row lock, so the size check counts what the
+previous join committed; then the member's own account, then the pool, are locked: the
+order a sale routing the member's points takes them in (loyalty.people.members.lock_accounts).
+
 Leaving: the points stay in the pool (they were given to the family); the member earns
 into their own account again. The owner cannot leave their family.
 Redeeming from the pool: the owner always; another member when the owner allows it.
@@ -17,7 +23,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from extensions import db
 from loyalty.errors import LimitReached, NotAllowed, NotFound, ValidationError
@@ -81,6 +87,7 @@ def join(member: Member, family: Family, *, now: datetime | None = None) -> Fami
         FamilyInvite.accepted_at.is_(None), FamilyInvite.expires_at > now)).first()
     if found is None:
         raise NotAllowed("没有有效的家庭邀请")
+    _lock(family)
     if _size(family) >= MAX_MEMBERS:
         raise LimitReached(f"家庭最多{MAX_MEMBERS}人")
     found.accepted_at = now
@@ -137,6 +144,15 @@ def _require_owner(family: Family, owner: Member) -> None:
         raise NotAllowed("只有户主可以管理家庭")
 
 
+def _lock(family: Family) -> None:
+    """Lock the family row (before any account): joins of one family queue, and each
+    counts what the previous one committed. SQLite: a no-op UPDATE takes the write lock."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(Family).where(Family.id == family.id).values(name=Family.name)
+                           .execution_options(synchronize_session=False))
+    db.session.execute(select(Family.id).where(Family.id == family.id).with_for_update())
+
+
 def _size(family: Family) -> int:
     return db.session.scalar(select(func.count()).select_from(FamilyMember)
                              .where(FamilyMember.family_id == family.id))
@@ -160,7 +176,8 @@ def _move_points_in(member: Member, family: Family, now: datetime) -> None:
     pool = lock_account(db.session.scalars(select(Account.id).where(
         Account.family_id == family.id, Account.kind == "points")).one())
     lots = db.session.execute(
-        select(PointLot.id, PointLot.remaining, PointLot.earned_at, PointLot.available_at, PointLot.expires_at)
+        select(PointLot.id, PointLot.origin_entry_id, PointLot.remaining, PointLot.earned_at,
+               PointLot.available_at, PointLot.expires_at)
         .where(PointLot.account_id == own.id, PointLot.remaining > 0,
                (PointLot.expires_at.is_(None)) | (PointLot.expires_at > now))
         .order_by(PointLot.id)).all()
@@ -173,7 +190,10 @@ def _move_points_in(member: Member, family: Family, now: datetime) -> None:
     move(out, [(lot.id, -lot.remaining) for lot in lots])
     into = post(pool, "transfer", total, key=f"{key}:in", cause_type="family", cause_ref=str(family.id),
                 memo=f"{member.phone_masked}转入", now=now)
-    db.session.add_all(PointLot(account_id=pool.id, entry_id=into.id, amount=lot.remaining,
+    # Each pool lot keeps the origin of the lot it came from: a refund of the sale that
+    # earned them claws them back here (loyalty.books.points.claw_back).
+    db.session.add_all(PointLot(account_id=pool.id, entry_id=into.id, origin_entry_id=lot.origin_entry_id,
+                                amount=lot.remaining,
                                 remaining=lot.remaining, earned_at=lot.earned_at,
                                 available_at=lot.available_at, expires_at=lot.expires_at) for lot in lots)
     db.session.flush()

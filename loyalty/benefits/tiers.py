@@ -8,9 +8,8 @@ Everything here flushes and never commits: the caller owns the transaction.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import NamedTuple
 
@@ -18,13 +17,14 @@ from sqlalchemy import and_, case, func, insert, not_, or_, select, update
 
 from extensions import db
 from loyalty import policy as policies
-from loyalty.errors import NotFound, ValidationError
+from loyalty.errors import ValidationError
 from loyalty.books.ledger import as_utc, utc
 from loyalty.policy import BUSINESS_TZ, Policy
+from loyalty.benefits import tier_rewards
+from loyalty.benefits.tier_rewards import reward_window_start  # noqa: F401 (its old home)
 from loyalty.rules.engine import format_decimal
-from models import Member, Sale, Tier, TierChange, TierReward
+from models import Member, Sale, Tier, TierChange
 
-log = logging.getLogger(__name__)
 
 
 def ladder() -> list[Tier]:
@@ -41,7 +41,12 @@ def qualified(tiers: list[Tier], value: int) -> Tier | None:
 def _metric_sum(metric_name: str):
     counted = not_(and_(Sale.payable_fen > 0, Sale.refunded_fen >= Sale.payable_fen))
     if metric_name == "litres":
-        return func.coalesce(func.sum(case((counted, Sale.litres_ml), else_=0)), 0)
+        # Refunds take litres back in proportion to the money refunded, floored to the
+        # millilitre (integer division on both databases); a sale paid wholly by coupons
+        # (payable 0) cannot be refunded and keeps its litres.
+        kept = case((Sale.payable_fen > 0, Sale.litres_ml * (Sale.payable_fen - Sale.refunded_fen)
+                     // Sale.payable_fen), else_=Sale.litres_ml)
+        return func.coalesce(func.sum(kept), 0)
     if metric_name == "amount":
         return func.coalesce(func.sum(Sale.payable_fen - Sale.refunded_fen), 0)
     if metric_name == "visits":
@@ -79,11 +84,12 @@ def assign_starting_tier(member: Member, tier_code: str | None = None, *, now: d
             raise ValidationError("会员等级不存在", field="tier_trial_code" if trial else "tier_code", code=code)
     member.tier_id, member.tier_since = tier.id, now
     member.trial_until = now + timedelta(days=policy.tier_trial_days) if trial else None
-    return _record(member.id, None, tier.id, "initial", None, now)
+    return record_change(member.id, None, tier.id, "initial", None, now)
 
 
-def _record(member_id: int, from_id: int | None, to_id: int, reason: str, value: int | None,
-            now: datetime) -> TierChange:
+def record_change(member_id: int, from_id: int | None, to_id: int, reason: str, value: int | None,
+                  now: datetime) -> TierChange:
+    """One row of the member's tier history (flushed)."""
     change = TierChange(member_id=member_id, from_tier_id=from_id, to_tier_id=to_id, reason=reason,
                         metric_value=value, at=now)
     db.session.add(change)
@@ -109,57 +115,14 @@ def after_sale(member: Member, *, now: datetime | None = None, policy: Policy | 
         return None
     # A trial was a gift, not a level reached: rewards count from the bottom of the ladder.
     floor_rank = tiers[0].rank if on_trial or current is None else current.rank
-    change = _record(member.id, current.id if current else None, reached.id,
+    change = record_change(member.id, current.id if current else None, reached.id,
                      "upgrade" if current else "initial", value, now)
     member.tier_id, member.tier_since, member.trial_until = reached.id, now, None
     for tier in tiers:
         if floor_rank < tier.rank <= reached.rank:
-            _reward(member, tier, now, policy)
+            tier_rewards.give(member, tier, now, policy)
     db.session.flush()
     return change
-
-
-def reward_window_start(member: Member, *, now: datetime | None = None, policy: Policy | None = None) -> date:
-    """The first business day of the member's current reward window: windows of
-    policy.tier_window_days laid end to end from the day the member joined."""
-    now, policy = utc(now), policy or policies.current()
-    joined = (as_utc(member.created_at) or now).astimezone(BUSINESS_TZ).date()
-    days = (now.astimezone(BUSINESS_TZ).date() - joined).days
-    return joined + timedelta(days=days - days % policy.tier_window_days)
-
-
-def _reward(member: Member, tier: Tier, now: datetime, policy: Policy) -> None:
-    if not tier.upgrade_reward_points and not tier.upgrade_reward_coupon:
-        return
-    window = reward_window_start(member, now=now, policy=policy)
-    dialect = db.session.get_bind().dialect.name
-    from sqlalchemy.dialects import postgresql, sqlite
-    claim = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(TierReward).values(
-        member_id=member.id, tier_id=tier.id, window_start=window, points=tier.upgrade_reward_points,
-        coupon_template=tier.upgrade_reward_coupon, at=now)
-    # The unique (member, tier, window) decides, also between two racing sales.
-    reward_id = db.session.scalar(claim.on_conflict_do_nothing(
-        index_elements=["member_id", "tier_id", "window_start"]).returning(TierReward.id))
-    if reward_id is None:
-        return
-    reward = db.session.get(TierReward, reward_id)
-    key = f"tier-reward:{member.id}:{tier.id}:{window}"
-    if tier.upgrade_reward_points:
-        from loyalty.books import points
-        from loyalty.people.members import account_of
-        reward.ledger_entry_id = points.earn(
-            account_of(member, "points"), tier.upgrade_reward_points, key=key, cause_type="tier_reward",
-            cause_ref=str(reward_id), memo=f"升级{tier.name}奖励", now=now, policy=policy).id
-    if tier.upgrade_reward_coupon:
-        from loyalty.benefits import coupons
-        try:
-            reward.coupon_id = coupons.issue(member, tier.upgrade_reward_coupon, key=key, source="upgrade",
-                                             now=now).id
-        except (NotFound, ValidationError) as exc:
-            # A template an operator stopped or let lapse must not fail the member's sale at
-            # the pump: the upgrade stands, the coupon is skipped, and the log says why.
-            log.warning("tier reward coupon %s not issued to member %s: %s", tier.upgrade_reward_coupon,
-                        member.id, exc.message)
 
 
 def review(now: datetime | None = None, policy: Policy | None = None) -> dict[str, int]:
@@ -170,9 +133,12 @@ def review(now: datetime | None = None, policy: Policy | None = None) -> dict[st
     policy.tier_grace_days ago. Returns counts: downgraded, trials_ended, trials_kept."""
     now, policy = utc(now), policy or policies.current()
     tiers = ladder()
-    counts = {"downgraded": 0, "trials_ended": 0, "trials_kept": 0}
+    counts = {"downgraded": 0, "trials_ended": 0, "trials_kept": 0, "upgrades_reversed": 0}
     if not tiers:
         return counts
+    # First, so a reversed member (tier_since = now) is not also taken for a downgrade below.
+    from loyalty.benefits import tier_refunds
+    counts["upgrades_reversed"] = tier_refunds.reverse_undone(tiers, now, policy)
     value = _metric_sum(policy.tier_metric)
     trial_over = and_(Member.trial_until.is_not(None), Member.trial_until <= now)
     below = and_(Member.trial_until.is_(None), Tier.threshold > 0,

@@ -55,6 +55,11 @@ RULES: list[tuple[str, str]] = [
      """SELECT m.id, e.account_id, l.account_id FROM lot_movements m
         JOIN ledger_entries e ON e.id = m.entry_id JOIN point_lots l ON l.id = m.lot_id
         WHERE e.account_id <> l.account_id"""),
+    # A lot's origin (what a refund claws back by) is the earn or reissuing refund that
+    # first credited its points, wherever a family join moved them since.
+    ("lot {0}: origin entry {1} is a {2} entry, not an earn or a refund",
+     """SELECT l.id, o.id, o.kind FROM point_lots l JOIN ledger_entries o ON o.id = l.origin_entry_id
+        WHERE o.kind NOT IN ('earn', 'refund')"""),
     ("lot {0}: held by account {1}, which is a {2} account",
      """SELECT l.id, a.id, a.kind FROM point_lots l JOIN accounts a ON a.id = l.account_id
         WHERE a.kind <> 'points'"""),

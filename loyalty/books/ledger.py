@@ -140,8 +140,8 @@ def post(account: Account, kind: str, amount: int, *, key: str, cause_type: str,
 
 
 def reversed_so_far(entry: LedgerEntry) -> int:
-    """The sum of the amounts of the entries that reverse `entry` (0 when none)."""
+    """The sum of the amounts of the entries that reverse `entry` (0 when none), on any
+    account: a claw-back of an earn whose points moved into a family pool is posted there."""
     total = db.session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
-        .where(LedgerEntry.account_id == entry.account_id, LedgerEntry.reverses_id == entry.id))
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(LedgerEntry.reverses_id == entry.id))
     return int(total)

@@ -5,6 +5,7 @@ import re
 from datetime import datetime, timezone
 
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db
 from loyalty.errors import ValidationError
@@ -68,13 +69,27 @@ def account_of(member: Member, kind: str) -> Account:
 
 def lock_accounts(member: Member) -> dict[str, Account]:
     """Both of the member's accounts ({"points": ..., "stored_value": ...}), locked for the
-    rest of the caller's transaction in one statement (id order, so two transactions never
-    lock them crosswise); see loyalty.books.ledger.lock_account for SQLite."""
-    owned = _owned(member, "points") | _owned(member, "stored_value")
+    rest of the caller's transaction; points are the family pool's when the member is in one.
+
+    The member's own accounts are locked first (one statement, id order), then the family
+    is read again under that lock: a family join locks the member's own points account
+    before it moves the points and sets `family_id`, so a sale routing here sees either
+    the join committed (and earns into the pool) or not started (and the join, waiting
+    for our lock, moves what we earn). Routing by a `family_id` read before the lock
+    strands points in the own account. The pool is locked last, as a join locks it.
+    See loyalty.books.ledger.lock_account for SQLite."""
+    own = Account.member_id == member.id
     if db.session.get_bind().dialect.name == "sqlite":
         # No row locks: a no-op UPDATE takes the database's write lock before we read.
-        db.session.execute(update(Account).where(owned).values(balance=Account.balance)
+        db.session.execute(update(Account).where(own).values(balance=Account.balance)
                            .execution_options(synchronize_session=False))
-    query = (select(Account).where(owned).order_by(Account.id).with_for_update()
+    query = (select(Account).where(own).order_by(Account.id).with_for_update()
              .execution_options(populate_existing=True))
-    return {a.kind: a for a in db.session.scalars(query)}
+    accounts = {a.kind: a for a in db.session.scalars(query)}
+    family_id = db.session.scalar(select(Member.family_id).where(Member.id == member.id))
+    set_committed_value(member, "family_id", family_id)
+    if family_id is not None:
+        accounts["points"] = db.session.scalars(
+            select(Account).where(_owned(member, "points")).with_for_update()
+            .execution_options(populate_existing=True)).one()
+    return accounts

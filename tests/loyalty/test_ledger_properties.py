@@ -26,7 +26,9 @@ PICK = st.integers(0, 40)  # which earlier spend / earn / payment (modulo how ma
 # ask for too much.
 PCT = st.integers(1, 130)
 ARGS = {
-    "earn": st.tuples(M, st.integers(1, 300)),
+    # Earns may be backdated (points entered late): lots are then made in an order
+    # unrelated to their expiry, so "soonest expiry first" cannot pass as "oldest lot first".
+    "earn": st.tuples(M, st.integers(1, 300), st.sampled_from([0, 0, 35, 85, 150])),
     "spend": st.tuples(M, PCT),
     "retry_spend": st.tuples(PICK),
     "restore": st.tuples(PICK, st.none() | PCT),
@@ -43,8 +45,10 @@ KINDS = ["earn"] * 2 + ["spend"] * 3 + ["restore"] * 3 + ["claw_back"] * 2 + ["a
 OPS = st.sampled_from(KINDS).flatmap(lambda kind: ARGS[kind].map(lambda args: (kind, *args)))
 BONUS = [(100000, 5000), (10000, 500)]  # best rule first
 # Every sequence starts from books with something in them: lots of three months, wallets.
-PREAMBLE = [("earn", 0, 120), ("earn", 1, 80), ("advance", 20), ("earn", 0, 60), ("earn", 1, 200),
-            ("advance", 30), ("earn", 0, 90), ("topup", 0, 100000), ("topup", 1, 50000), ("advance", 5)]
+# The last earn is backdated 85 days (to December): made last, it expires first of all.
+PREAMBLE = [("earn", 0, 120, 0), ("earn", 1, 80, 0), ("advance", 20), ("earn", 0, 60, 0), ("earn", 1, 200, 0),
+            ("advance", 30), ("earn", 0, 90, 85), ("earn", 1, 40, 85), ("topup", 0, 100000),
+            ("topup", 1, 50000), ("advance", 5)]
 
 
 class Model:
@@ -145,9 +149,10 @@ def step(model: Model, accounts, op, key, now):
             lot["remaining"] = 0
         assert points.expire_due(now=now) == len(due)
     elif kind == "earn":
-        m, n = args
-        entry = points.earn(accounts[m]["points"], n, key=key, cause_type="sale", now=now, policy=model.policy)
-        model.earns.append({"entry": entry, "m": m, "lot": model.new_lot(m, n, now), "left": n})
+        m, n, back = args
+        when = now - timedelta(days=back)
+        entry = points.earn(accounts[m]["points"], n, key=key, cause_type="sale", now=when, policy=model.policy)
+        model.earns.append({"entry": entry, "m": m, "lot": model.new_lot(m, n, when), "left": n})
     elif kind == "spend":
         m = args[0]
         lots = model.spendable(m, now)

@@ -176,7 +176,7 @@ def test_a_trial_tier_ends_at_the_review_after_its_days(station):
     fill(station, member, 1100, JOINED + timedelta(days=5))
     assert tiers.review(now=JOINED + timedelta(days=29), policy=trial)["trials_ended"] == 0
     assert tiers.review(now=JOINED + timedelta(days=31), policy=trial) == {
-        "downgraded": 0, "trials_ended": 1, "trials_kept": 0}
+        "downgraded": 0, "trials_ended": 1, "trials_kept": 0, "upgrades_reversed": 0}
     assert tier_of(member) == "silver" and member.trial_until is None
 
 

@@ -34,8 +34,8 @@ def open_lot(account: Account, entry: LedgerEntry, amount: int, now: datetime, p
     Reissued points (a refund of points whose lot expired meanwhile) skip the pending
     period: the member already waited for them once."""
     days = policy.points_pending_days if pending else 0
-    lot = PointLot(account_id=account.id, entry_id=entry.id, amount=amount, remaining=amount,
-                   earned_at=now, available_at=now + timedelta(days=days),
+    lot = PointLot(account_id=account.id, entry_id=entry.id, origin_entry_id=entry.id, amount=amount,
+                   remaining=amount, earned_at=now, available_at=now + timedelta(days=days),
                    expires_at=expiry_instant(now, policy.points_expiry_months))
     db.session.add(lot)
     db.session.flush()

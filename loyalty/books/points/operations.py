@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from extensions import db
 from loyalty import policy as policies
-from loyalty.errors import InsufficientPoints, ValidationError
-from loyalty.books.ledger import lock_account, post, replay, reversed_so_far, utc, whole
+from loyalty.errors import DuplicateConflict, InsufficientPoints, ValidationError
+from loyalty.books.ledger import find_entry, lock_account, post, replay, reversed_so_far, utc, whole
 from loyalty.books.points.lots import move, open_lot, spendable_lots, spendable_total, take
 from loyalty.policy import Policy
 from models import Account, LedgerEntry, PointLot
@@ -66,25 +66,31 @@ def claw_back(earn_entry: LedgerEntry, points: int, *, key: str, cause_type: str
               cause_ref: str | None = None, now: datetime | None = None) -> LedgerEntry | None:
     """Take back up to `points` that `earn_entry` credited (a refunded sale's points).
 
-    Taken from that earn's own lot first (pending or not), then from the other
-    spendable lots soonest expiry first. Never more than the earn gave minus what
-    earlier claw-backs of it took. Shortfall policy: when the member has already spent
-    the points, we take what is there and write the rest off (a balance never goes
-    negative and we keep no debt); the entry's amount says what was really taken.
+    The points are taken where they are now: the account holding the newest lot of that
+    earn (`origin_entry_id`), which is the family pool once a join moved them there, even
+    after the member left. From that earn's own lots first (pending or not), then from
+    that account's other spendable lots soonest expiry first. Never more than the earn
+    gave minus what earlier claw-backs of it took. Shortfall policy: when the points
+    were already spent, we take what is there and write the rest off (a balance never
+    goes negative and we keep no debt); the entry's amount says what was really taken.
     Returns None when there was nothing to take."""
     whole(points, "points")
     now = utc(now)
-    account = points_account(earn_entry.account_id)
     if earn_entry.kind != "earn":
         raise ValidationError("只能冲回积分入账", field="earn_entry", entry_id=earn_entry.id)
-    existing = replay(key, account, kind="reversal")
+    existing = find_entry(key)
     if existing is not None:
+        # Not `replay`: a retry may find the points (and so its entry) in the pool.
+        if existing.kind != "reversal" or existing.reverses_id != earn_entry.id:
+            raise DuplicateConflict(key=key)
         return existing
-    # Earlier claw-backs reverse this earn with negative amounts.
+    account = _holder(earn_entry)
+    # Earlier claw-backs reverse this earn with negative amounts, wherever they were taken.
     wanted = min(points, earn_entry.amount + reversed_so_far(earn_entry))
     own = db.session.execute(
         select(PointLot.id, PointLot.remaining)
-        .where(PointLot.account_id == account.id, PointLot.entry_id == earn_entry.id, PointLot.remaining > 0)
+        .where(PointLot.account_id == account.id, PointLot.origin_entry_id == earn_entry.id,
+               PointLot.remaining > 0)
         .order_by(PointLot.id)).all()
     lots = [tuple(row) for row in own] + spendable_lots(account.id, now, exclude={row.id for row in own})
     taken = take(lots, wanted) if wanted > 0 else []
@@ -95,6 +101,22 @@ def claw_back(earn_entry: LedgerEntry, points: int, *, key: str, cause_type: str
                  reverses_id=earn_entry.id, now=now)
     move(entry, [(lot_id, -n) for lot_id, n in taken])
     return entry
+
+
+def _holder(earn_entry: LedgerEntry) -> Account:
+    """The account that holds `earn_entry`'s points now, locked.
+
+    Locks the earn's own account first, then (if a join moved the points on) the pool:
+    the order a join locks them in, so a claw-back and a join never deadlock. Each step
+    reads again under its lock, so a join that committed meanwhile is seen."""
+    account_id = earn_entry.account_id
+    while True:
+        account = points_account(account_id)
+        newest = db.session.scalar(select(PointLot.account_id).where(PointLot.origin_entry_id == earn_entry.id)
+                                   .order_by(PointLot.id.desc()).limit(1))
+        if newest is None or newest == account.id:
+            return account
+        account_id = newest
 
 
 def spendable(account: Account, now: datetime | None = None) -> int:
