@@ -9,6 +9,7 @@ the H5 pages alike:
     {{ phone|masked }}    "13800001234" -> "138****1234"
     {{ utc|day }}         an aware UTC datetime -> "2026-12-01", the Asia/Shanghai date
     {{ utc|minute }}      -> "12-01 08:30", Asia/Shanghai
+    {{ d|number }}        Decimal("1.500") -> "1.5" (loyalty.rules.engine.format_decimal)
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from flask import Flask, current_app
 from loyalty.books.ledger import as_utc
 from loyalty.people.members import mask_phone
 from loyalty.policy import BUSINESS_TZ
+from loyalty.rules.engine import format_decimal
 from loyalty.till.pricing import fen_to_yuan
 
 
@@ -61,5 +63,5 @@ def init_app(app: Flask) -> None:
     # An overlay shares the app's loader and filters, with line-friendly block handling.
     app.extensions["reply_jinja"] = app.jinja_env.overlay(trim_blocks=True, lstrip_blocks=True)
     for name, fn in (("yuan", fen_to_yuan), ("litres", litres), ("masked", mask_phone),
-                     ("day", day), ("minute", minute)):
+                     ("day", day), ("minute", minute), ("number", format_decimal)):
         app.add_template_filter(fn, name)

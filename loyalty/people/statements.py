@@ -44,7 +44,7 @@ class Expiring:
 @dataclass(frozen=True)
 class Earner:
     phone: str  # masked
-    points: int  # points this member's sales earned into the pool
+    points: int  # what they put into the pool: their sales' points in it and the points they brought
     is_owner: bool
 
 
@@ -93,16 +93,27 @@ def _expiring(account: Account, now: datetime) -> Expiring | None:
 
 
 def _earners(account: Account, family: Family) -> list[Earner]:
-    earned = dict(db.session.execute(
+    # What each member put into the pool: points their sales earned into it, plus the
+    # points they brought when they joined (the transfer out of their own account).
+    earned = db.session.execute(
         select(Sale.member_id, func.sum(LedgerEntry.amount))
         .join(Sale, cast(Sale.id, String) == LedgerEntry.cause_ref)
         .where(LedgerEntry.account_id == account.id, LedgerEntry.kind == "earn",
                LedgerEntry.cause_type == "sale")
-        .group_by(Sale.member_id)).all())
+        .group_by(Sale.member_id)).all()
+    brought = db.session.execute(
+        select(Account.member_id, -func.sum(LedgerEntry.amount))
+        .join(Account, Account.id == LedgerEntry.account_id)
+        .where(LedgerEntry.kind == "transfer", LedgerEntry.cause_type == "family",
+               LedgerEntry.cause_ref == str(family.id), Account.member_id.is_not(None))
+        .group_by(Account.member_id)).all()
+    put_in: dict[int, int] = {}
+    for member_id, points in [*earned, *brought]:
+        put_in[member_id] = put_in.get(member_id, 0) + int(points or 0)
     people = db.session.execute(
         select(Member.id, Member.phone).join(FamilyMember, FamilyMember.member_id == Member.id)
         .where(FamilyMember.family_id == family.id).order_by(FamilyMember.joined_at, Member.id)).all()
-    found = [Earner(mask_phone(phone), int(earned.get(mid) or 0), mid == family.owner_id) for mid, phone in people]
+    found = [Earner(mask_phone(phone), put_in.get(mid, 0), mid == family.owner_id) for mid, phone in people]
     return sorted(found, key=lambda e: not e.is_owner)
 
 
