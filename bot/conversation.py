@@ -32,15 +32,15 @@ import re
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from flask import current_app, render_template
 
+from bot import flow_graph
+from bot.flow_graph import END, FlowError, State, Step  # noqa: F401  (the flow API is imported from here)
 from bot.router import Turn, router
 from extensions import get_redis
 
-END = "[*]"  # a transition that finishes the flow (Mermaid's name for it)
 CANCEL_WORDS = ("取消", "退出")
 # How long after the deadline the state is kept to say "timed out" instead of misreading.
 EXPIRED_NOTICE_SECONDS = 3600
@@ -48,42 +48,8 @@ EXPIRED_NOTICE_SECONDS = 3600
 _flows: dict[str, "Flow"] = {}
 
 
-class FlowError(ValueError):
-    """A flow's graph is wrong (raised at import) or a state broke its declaration."""
-
-
 def _reply(template: str) -> str:
     return render_template(f"replies/{template}.txt").strip()
-
-
-@dataclass
-class Step:
-    """What a state returns: the reply, the next state (None or END finishes the flow;
-    it must be one of the state's `to`) and data to merge into the flow's data."""
-
-    reply: Any = None
-    next: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class State:
-    """One question of a flow. `accepts`: a regex (the match goes to turn.accepted and
-    turn.match) or a function of the text returning the accepted value or None. `reprompt`:
-    a template under templates/replies/ (without .txt), or a function of the turn."""
-
-    handler: Callable[[Turn], Step]
-    to: tuple[str, ...] = ()
-    accepts: str | re.Pattern | Callable[[str], Any] | None = None
-    reprompt: str | Callable[[Turn], Any] | None = None
-
-    def take(self, text: str) -> Any:
-        """What the state makes of the text: None when it does not fit."""
-        if self.accepts is None:
-            return text
-        if callable(self.accepts):
-            return self.accepts(text)
-        return re.search(self.accepts, text)
 
 
 class Flow:
@@ -93,35 +59,10 @@ class Flow:
         self.cancel_words = frozenset(cancel_words)
         # The declaring module: `flask wechat flows` documents the flows of handlers/ only.
         self.module = sys._getframe(1).f_globals.get("__name__", "")
-        self._check()
+        flow_graph.check(self)
         if name in _flows:
             raise FlowError(f"flow {name!r} is defined twice")
         _flows[name] = self
-
-    def _check(self) -> None:
-        problems = []
-        if self.start not in self.states:
-            problems.append(f"start state {self.start!r} is not declared")
-        for name, state in self.states.items():
-            if not callable(getattr(state, "handler", None)):
-                problems.append(f"state {name!r} has no handler")
-                continue
-            if not state.to:
-                problems.append(f"state {name!r} has no way out (add END to finish)")
-            problems += [f"state {name!r} goes to unknown state {t!r}" for t in state.to
-                         if t != END and t not in self.states]
-            if state.accepts is not None and state.reprompt is None:
-                problems.append(f"state {name!r} accepts only some input but has no reprompt")
-        seen, todo = set(), [self.start] if self.start in self.states else []
-        while todo:
-            name = todo.pop()
-            if name not in seen and name in self.states:
-                seen.add(name)
-                todo += [t for t in self.states[name].to if t != END]
-        problems += [f"state {name!r} is unreachable from {self.start!r}" for name in self.states
-                     if name not in seen]
-        if problems:
-            raise FlowError(f"flow {self.name!r}: " + "; ".join(problems))
 
     def ttl(self) -> int:
         return self.timeout or current_app.config["CONVERSATION_TTL"]
@@ -162,15 +103,7 @@ class Flow:
 
     def mermaid(self) -> str:
         """The flow as a Mermaid stateDiagram-v2 (what `flask wechat flows` prints)."""
-        lines = ["stateDiagram-v2", f"    [*] --> {self.start}"]
-        for name, state in self.states.items():
-            if state.accepts is not None:
-                lines.append(f"    {name} --> {name}: 输入不符，重新提示")
-            lines += [f"    {name} --> {target}" for target in state.to]
-        timeout = f"{self.timeout} 秒" if self.timeout else "CONVERSATION_TTL"
-        words = " / ".join(sorted(self.cancel_words))
-        lines.append(f"    note right of {self.start}: 任意状态：{words} 退出；{timeout} 无回复即超时")
-        return "\n".join(lines) + "\n"
+        return flow_graph.mermaid(self)
 
 
 def flows() -> list[Flow]:
