@@ -74,8 +74,10 @@ class Config:
     WECHAT_REPLAY_WINDOW: int = 300
     # How long a delivered message's id (and its reply) is remembered for dedup.
     WECHAT_DEDUP_TTL: int = 600
-    # Idle time after which a multi-step conversation is forgotten.
+    # Idle time after which a multi-step conversation times out (the member is told so).
     CONVERSATION_TTL: int = 600
+    # Where members reach the H5 pages (the chat's links, e.g. 记录 -> <PUBLIC_BASE_URL>/m/records).
+    PUBLIC_BASE_URL: str = "http://127.0.0.1:5000"
     WECHAT_HTTP_TIMEOUT: float = 8.0
     # A member code (the e-card) is valid this many seconds and single use; its record is
     # kept MEMBER_CODE_RETENTION seconds more so a late scan says "expired", not "invalid".
@@ -114,6 +116,7 @@ class Config:
             WECHAT_AES_KEY=env_str("WECHAT_AES_KEY"),
             WECHAT_API_BASE=env_str("WECHAT_API_BASE", "https://api.weixin.qq.com"),
             PORT=env_int("PORT", 5000),
+            PUBLIC_BASE_URL=env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
             WECHAT_REPLY_BUDGET=env_float("WECHAT_REPLY_BUDGET", 4.0),
             WECHAT_HTTP_TIMEOUT=env_float("WECHAT_HTTP_TIMEOUT", 8.0),
             MEMBER_CODE_TTL=env_int("MEMBER_CODE_TTL", 60),

@@ -43,6 +43,20 @@ def publish_menu() -> None:
     click.echo(f"Menu published to {current_app.config['WECHAT_API_BASE']}: {names}")
 
 
+@wechat_cli.command("flows")
+@click.option("--write", is_flag=True,
+              help="Also write handlers/flows/<flow>.mmd and the diagrams in docs/wechat.md.")
+def print_flows(write: bool) -> None:
+    """Print each conversation flow of handlers/ as a Mermaid state diagram."""
+    from bot import flow_docs
+    for flow in flow_docs.handler_flows():
+        click.echo(f"%% flow {flow.name} ({flow.module})")
+        click.echo(flow.mermaid())
+    if write:
+        for path in flow_docs.write(current_app.root_path):
+            click.echo(f"wrote {path}", err=True)
+
+
 def chat_message(openid: str, line: str) -> str | None:
     """The XML for one line typed in the chat, or None when the line is not a message."""
     if not line.startswith("/"):

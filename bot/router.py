@@ -1,9 +1,12 @@
 """The handler registry.
 
-A route is a test plus a handler; routes are tried in the order they were registered
-and the first whose test passes handles the message. handlers/__init__.py imports the
-handler modules in a fixed order, so that order is the routing table.
+A route is a name, a test and a handler. handlers/__init__.py's ROUTING table lists
+every handler module in order; `Router.arrange` sorts the routes by that table once the
+modules are imported, so the table — not import order — is the routing order, and the
+first route whose test passes handles the message.
 
+    @router.command("points", "积分", "我的积分", menu="MY_POINTS", help="查看积分")
+                                         a member command: keywords + menu key + help line
     @router.text("积分", "我的积分")      exact keyword (after stripping spaces)
     @router.regex(r"^反馈\\s*(.+)$")      a regex over the text; the match is on turn.match
     @router.click("MY_POINTS")           a menu button's key
@@ -12,7 +15,8 @@ handler modules in a fixed order, so that order is the routing table.
     @router.message_type("image")        any message of that type
     @router.fallback_text                text nobody else took (the help reply)
 
-Decorators stack, so one handler can answer a keyword and a menu key.
+Decorators stack, so one handler can answer a keyword and a menu key. `router.commands`
+is what the help reply lists: exactly the registered commands, in routing-table order.
 """
 from __future__ import annotations
 
@@ -30,6 +34,10 @@ class Turn:
     msg: Message
     match: re.Match | None = None
     data: dict[str, Any] = field(default_factory=dict)  # the conversation's data, if any
+    # What a flow state's `accepts` made of the text (the regex match or the validator's value).
+    accepted: Any = None
+    # The bound member, set by handlers.guard.member_required (bot/ knows nothing of loyalty).
+    member: Any = None
 
     @property
     def openid(self) -> str:
@@ -50,11 +58,28 @@ class Route:
     test: Test
     handler: Handler
 
+    @property
+    def module(self) -> str:
+        return self.handler.__module__
+
+
+@dataclass(frozen=True)
+class Command:
+    """A member command as the help reply shows it."""
+
+    name: str
+    keywords: tuple[str, ...]
+    menu_key: str | None
+    help: str
+    module: str
+
 
 class Router:
     def __init__(self) -> None:
         self.routes: list[Route] = []
+        self.commands: list[Command] = []
         self.fallback: Handler | None = None
+        self.arranged: tuple[str, ...] | None = None
 
     def add(self, name: str, test: Test) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -62,17 +87,30 @@ class Router:
             return handler
         return register
 
-    def text(self, *keywords: str):
+    def command(self, name: str, *keywords: str, menu: str | None = None, help: str):
+        """Register a member command: its keywords, its menu key (optional) and the one
+        line the help reply shows for it. Routes are named `<name>:text` / `<name>:click`."""
+        def register(handler: Handler) -> Handler:
+            if any(c.name == name for c in self.commands):
+                raise ValueError(f"command {name!r} is registered twice")
+            self.text(*keywords, name=f"{name}:text")(handler)
+            if menu:
+                self.click(menu, name=f"{name}:click")(handler)
+            self.commands.append(Command(name, tuple(keywords), menu, help, handler.__module__))
+            return handler
+        return register
+
+    def text(self, *keywords: str, name: str | None = None):
         words = frozenset(k.strip().lower() for k in keywords)
-        return self.add(f"text{sorted(words)}",
+        return self.add(name or f"text{sorted(words)}",
                         lambda m: m.type == "text" and m.content.lower() in words)
 
-    def regex(self, pattern: str | re.Pattern):
+    def regex(self, pattern: str | re.Pattern, name: str | None = None):
         rx = re.compile(pattern) if isinstance(pattern, str) else pattern
-        return self.add(f"regex({rx.pattern})", lambda m: m.type == "text" and rx.search(m.content))
+        return self.add(name or f"regex({rx.pattern})", lambda m: m.type == "text" and rx.search(m.content))
 
-    def click(self, key: str):
-        return self.add(f"click({key})", lambda m: m.event == "click" and m.event_key == key)
+    def click(self, key: str, name: str | None = None):
+        return self.add(name or f"click({key})", lambda m: m.event == "click" and m.event_key == key)
 
     def event(self, name: str):
         name = name.lower()
@@ -96,12 +134,28 @@ class Router:
         self.fallback = handler
         return handler
 
-    def resolve(self, msg: Message) -> tuple[Handler, re.Match | None] | None:
+    def arrange(self, modules: tuple[str, ...]) -> None:
+        """Order routes and commands by the routing table `modules` (stable within a
+        module). A module that registers routes but is missing from the table is an
+        error: its place in the order would be a guess. Done once per process."""
+        if self.arranged == modules:
+            return
+        rank = {module: i for i, module in enumerate(modules)}
+        unlisted = sorted({r.module for r in self.routes} - rank.keys())
+        if unlisted:
+            raise LookupError(f"handler modules {unlisted} register routes but are not in handlers.ROUTING")
+        self.routes.sort(key=lambda r: rank[r.module])
+        self.commands.sort(key=lambda c: rank[c.module])
+        self.arranged = modules
+
+    def resolve(self, msg: Message, *, fallback: bool = True) -> tuple[Handler, re.Match | None] | None:
+        """The handler for a message and the regex match, if any; text no route takes goes
+        to the fallback (unless fallback=False)."""
         for route in self.routes:
             hit = route.test(msg)
             if hit:
                 return route.handler, (hit if isinstance(hit, re.Match) else None)
-        if msg.type == "text" and self.fallback is not None:
+        if fallback and msg.type == "text" and self.fallback is not None:
             return self.fallback, None
         return None
 

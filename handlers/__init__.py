@@ -1,11 +1,33 @@
 """Member commands, one module per command or flow.
 
-The import order below is the routing order: the first matching route wins.
+ROUTING is the routing table: every handler module, in the order its routes are tried
+(the first matching route wins). It is also the order of the help reply. A module that
+registers routes must be listed here, or the app refuses to start (bot.router.arrange).
 """
+from __future__ import annotations
+
+import importlib
+
 from flask import Flask
+
+from bot.router import router
+
+ROUTING: tuple[str, ...] = (
+    "pump",      # a scan of a pump's QR code (also when it arrives as a first subscribe)
+    "follow",    # subscribe / unsubscribe, after pump: a scene-carrying follow is a pump scan
+    "points",    # 积分, 我的积分, MY_POINTS
+    "balance",   # 余额, 储值, MY_BALANCE
+    "tier",      # 等级, 会员等级, MY_TIER
+    "coupons",   # 优惠券, 我的券, MY_COUPONS
+    "records",   # 记录, 消费记录, HISTORY
+    "help",      # 帮助, ?, ？, help, HELP, and any text nobody else takes
+)
 
 
 def init_app(app: Flask) -> None:
-    # Imported for their @router registrations; order matters.
-    from handlers import pump  # noqa: F401  (before follow: a pump scan may be a subscribe)
-    from handlers import follow, help  # noqa: F401
+    from handlers import texts
+    texts.init_app(app)
+    modules = tuple(f"handlers.{name}" for name in ROUTING)
+    for module in modules:
+        importlib.import_module(module)  # registers its routes
+    router.arrange(modules)

@@ -1,16 +1,12 @@
-"""帮助: the list of what a member can do. Also the answer to any text nobody else takes."""
-from flask import current_app, render_template
-
+"""帮助: the list of what a member can do, generated from the registered commands (so it
+never lists one that does not exist). Also the answer to any text nobody else takes."""
 from bot.router import Turn, router
+from handlers import texts
 
 
-@router.text("帮助", "?", "？", "help")
-@router.click("HELP")
+@router.command("help", "帮助", "?", "？", "help", menu="HELP", help="查看全部功能")
 @router.fallback_text
 @router.quick
 def help_reply(turn: Turn) -> str:
-    # A static template: rendered once per app, not once per message.
-    text = current_app.extensions.get("help_text")
-    if text is None:
-        text = current_app.extensions["help_text"] = render_template("replies/help.txt").strip()
-    return text
+    # One line per registered command, in routing-table order; rendered once per app.
+    return texts.static("help", commands=router.commands)

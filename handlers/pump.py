@@ -13,16 +13,15 @@ import io
 import logging
 
 from flask import current_app, render_template
-from sqlalchemy import select
 
 from bot.replies import Image, Text
 from bot.router import Turn, router
 from bot.wechat import WeChatAPIError, get_client
-from extensions import db
+from handlers import follow
 from loyalty.till import member_codes, nozzles
 from loyalty.errors import NotFound
+from loyalty.people.bindings import member_by_openid
 from loyalty.till.sales import station_by_code
-from models import WeChatBinding
 
 log = logging.getLogger("youka.handlers.pump")
 
@@ -33,8 +32,6 @@ def _grouped(code: str) -> str:
 
 @router.scan(nozzles.SCENE_PREFIX)
 def pump_scan(turn: Turn):
-    # Imported here: importing handlers.follow registers its routes, which must come after this one.
-    from handlers import follow
     welcome = follow.subscribe(turn) + "\n\n" if turn.msg.event == "subscribe" else ""
     where = nozzles.parse_scene(turn.msg.scene)
     try:
@@ -43,16 +40,16 @@ def pump_scan(turn: Turn):
         station = None
     if station is None:
         return welcome + render_template("replies/pump_unknown.txt").strip()
-    binding = db.session.scalars(select(WeChatBinding).where(WeChatBinding.openid == turn.openid)).first()
-    if binding is None:
+    member = member_by_openid(turn.openid)
+    if member is None:
         return welcome + render_template("replies/pump_unbound.txt").strip()
     nozzle = where[1]
-    ttl = nozzles.attach(station.code, nozzle, binding.member)
-    code = member_codes.issue(binding.member, device="wechat")
+    ttl = nozzles.attach(station.code, nozzle, member)
+    code = member_codes.issue(member, device="wechat")
     text = render_template("replies/pump_attached.txt", station=station.name, nozzle=nozzle, minutes=ttl // 60,
                            code=_grouped(code.code),
                            seconds=int(current_app.config["MEMBER_CODE_TTL"])).strip()
-    log.info("member %s attached to %s nozzle %s", binding.member_id, station.code, nozzle)
+    log.info("member %s attached to %s nozzle %s", member.id, station.code, nozzle)
     try:
         media_id = get_client().upload_media("image", "ecard.png", io.BytesIO(code.qr_png()))
     except WeChatAPIError as exc:

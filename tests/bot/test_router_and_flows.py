@@ -1,10 +1,9 @@
-"""Routing (first match wins), conversations across processes, reply size."""
+"""Routing (first match wins, in the order of handlers.ROUTING), the help reply generated
+from the registered commands, reply size. Flows: tests/bot/test_flows.py."""
 import re
 
 import pytest
 
-from bot import conversation
-from bot.conversation import Conversation, Step
 from bot.messages import Message
 from bot.member_sim import message_xml
 from bot.replies import TEXT_LIMIT_BYTES, Text, fit_text
@@ -22,6 +21,38 @@ def test_first_matching_route_wins():
     handler, match = r.resolve(msg(text="积分"))
     assert handler(None) == "regex"
     assert isinstance(match, re.Match)
+
+
+def test_the_routing_table_not_import_order_decides():
+    import handlers
+    r = Router()
+    r.text("积分")(_handler_in("handlers.help", "help"))
+    r.text("积分")(_handler_in("handlers.points", "points"))
+    r.arrange(("handlers.points", "handlers.help"))
+    assert r.resolve(msg(text="积分"))[0](None) == "points"
+
+
+def test_a_module_missing_from_the_routing_table_is_refused():
+    r = Router()
+    r.text("积分")(_handler_in("handlers.stray", "stray"))
+    with pytest.raises(LookupError, match="handlers.stray"):
+        r.arrange(("handlers.points",))
+
+
+def test_every_route_has_a_name_and_the_app_routes_in_table_order(app):
+    import handlers
+    order = [f"handlers.{name}" for name in handlers.ROUTING]
+    modules = [route.module for route in router.routes if route.module.startswith("handlers.")]
+    assert modules == sorted(modules, key=order.index)
+    assert all(route.name for route in router.routes)
+    assert {c.name for c in router.commands} >= {"points", "balance", "tier", "coupons", "records", "help"}
+
+
+def _handler_in(module: str, answer: str):
+    def handler(turn):
+        return answer
+    handler.__module__ = module
+    return handler
 
 
 def test_each_trigger_kind():
@@ -50,6 +81,35 @@ def test_help_keywords_and_menu(wechat, text):
     assert "绑定" in wechat.click("o_h", "HELP")["Content"]
 
 
+def test_help_lists_exactly_the_registered_commands_in_table_order(wechat):
+    lines = [line for line in wechat.say("o_h", "帮助").splitlines() if line.startswith("· ")]
+    # The table of handlers.ROUTING with a command each, first keyword and help line:
+    assert lines == ["· 积分：积分余额、即将过期的积分和最近变动",
+                     "· 余额：储值余额（本金和赠送）和最近变动",
+                     "· 等级：会员等级、等级权益和升级进度",
+                     "· 优惠券：可用的优惠券和有效期",
+                     "· 记录：最近 5 笔消费记录",
+                     "· 帮助：查看全部功能"]
+
+
+def test_a_newly_registered_command_appears_in_help(app_factory, wechat_for, app):
+    saved_routes, saved_commands = list(router.routes), list(router.commands)
+    router.command("fake", "假命令", help="一条测试命令")(lambda turn: "假")
+    try:
+        other = app_factory()  # a fresh app renders its help once, with what is registered now
+        assert "· 假命令：一条测试命令" in wechat_for(other).say("o_h2", "？")
+        assert wechat_for(other).say("o_h2", "假命令") == "假"
+    finally:
+        router.routes[:], router.commands[:] = saved_routes, saved_commands
+
+
+def test_a_command_name_registers_once():
+    r = Router()
+    r.command("x", "甲", help="h")(lambda t: None)
+    with pytest.raises(ValueError, match="twice"):
+        r.command("x", "乙", help="h")(lambda t: None)
+
+
 def test_subscribe_is_recorded_and_welcomed(wechat, app):
     from sqlalchemy import select
 
@@ -60,73 +120,6 @@ def test_subscribe_is_recorded_and_welcomed(wechat, app):
     wechat.event("o_follow", "unsubscribe")
     follower = db.session.scalars(select(Follower).where(Follower.openid == "o_follow")).one()
     assert follower.subscribed is False and follower.unsubscribed_at is not None
-
-
-# --- conversations -----------------------------------------------------------------
-
-quiz = Conversation("test_quiz", timeout=60)
-
-
-@pytest.fixture
-def quiz_routes():
-    saved = list(router.routes)
-    router.text("问答")(lambda turn: quiz.begin(turn, "name", "你叫什么？"))
-    router.routes.insert(0, router.routes.pop())
-    yield
-    router.routes[:] = saved
-
-
-@quiz.state("name")
-def _name(turn):
-    if not turn.text:
-        return Step("请输入名字", next="name")
-    return Step(f"{turn.text}，你开什么车？", next="car", data={"name": turn.text})
-
-
-@quiz.state("car")
-def _car(turn):
-    return Step(f"{turn.data['name']}开{turn.text}", next=None)
-
-
-def test_conversation_steps_through_states_and_ends(wechat, quiz_routes):
-    assert wechat.say("o_q", "问答") == "你叫什么？"
-    assert wechat.say("o_q", "小王") == "小王，你开什么车？"
-    assert wechat.say("o_q", "卡罗拉") == "小王开卡罗拉"
-    assert conversation.current("o_q") is None
-    assert "绑定" in wechat.say("o_q", "卡罗拉")  # outside the flow: the help reply
-
-
-def test_cancel_leaves_the_flow(wechat, quiz_routes):
-    wechat.say("o_c", "问答")
-    assert "取消" in wechat.say("o_c", "取消")
-    assert conversation.current("o_c") is None
-
-
-def test_state_lives_in_redis_with_a_ttl_and_serves_another_process(wechat, wechat_for, app_factory,
-                                                                     quiz_routes, app):
-    from extensions import get_redis
-    wechat.say("o_p", "问答")
-    ttl = get_redis().ttl("conv:o_p")
-    assert 0 < ttl <= 60
-    # Another app (as another worker process would be) takes the next step.
-    other = app_factory()
-    assert wechat_for(other).say("o_p", "老李") == "老李，你开什么车？"
-    assert wechat.say("o_p", "货车") == "老李开货车"
-
-
-def test_flow_forgotten_after_timeout(wechat, quiz_routes, app):
-    from extensions import get_redis
-    wechat.say("o_t", "问答")
-    get_redis().pexpire("conv:o_t", 1)
-    import time
-    time.sleep(0.05)
-    assert "绑定" in wechat.say("o_t", "小张")
-
-
-def test_menu_tap_inside_a_flow_is_answered_and_flow_waits(wechat, quiz_routes):
-    wechat.say("o_m", "问答")
-    assert "绑定" in wechat.click("o_m", "HELP")["Content"]
-    assert wechat.say("o_m", "小赵") == "小赵，你开什么车？"
 
 
 # --- reply size --------------------------------------------------------------------
@@ -144,7 +137,7 @@ def test_short_text_is_untouched():
     assert fit_text("积分 100") == "积分 100"
 
 
-def test_long_reply_through_the_webhook_is_cut(wechat, quiz_routes):
+def test_long_reply_through_the_webhook_is_cut(wechat):
     saved = list(router.routes)
     router.text("长")(lambda turn: "油" * 5000)
     router.routes.insert(0, router.routes.pop())
