@@ -16,6 +16,7 @@ import handlers
 import loyalty.cli
 import web
 import web.api.cli
+import web.body_limit
 import web.cashier.cli
 from config import Config
 
@@ -34,6 +35,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
 
     extensions.init_db(app)        # SQLAlchemy + migrations (SQLite under instance/ by default)
     extensions.init_redis(app)     # Redis, connected on first use (embedded by default)
+    web.body_limit.init_app(app)   # request bodies capped per face, chunked ones too (413)
     bot.wechat.init_app(app)       # the outbound WeChat API client
     bot.webhook.init_app(app)      # /wechat
     handlers.init_app(app)         # member commands, in routing order

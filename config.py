@@ -72,6 +72,9 @@ class Config:
     MEMBER_CODE_RETENTION: int = 3600
     # A member who scanned the pump's QR code is attached to that nozzle this long.
     PUMP_ATTACH_TTL: int = 300
+    # The most bytes a request body may carry where its face sets no limit of its own (the
+    # cashier page, anything new); the station API and the webhook set theirs (web/body_limit.py).
+    MAX_CONTENT_LENGTH: int = 16 * 1024
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
