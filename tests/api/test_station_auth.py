@@ -25,7 +25,9 @@ def test_no_headers_no_entry(client, secrets_):
     assert "X-Signature" in response.get_json()["error"]["message"]
 
 
-@pytest.mark.parametrize("tamper", ["secret", "body", "path", "method", "station", "query", "signature"])
+@pytest.mark.parametrize("tamper", ["secret", "body", "path", "method", "station", "query", "signature",
+                                    "signature cut by one", "signature's first 8", "signature plus one",
+                                    "timestamp", "nonce"])
 def test_anything_changed_after_signing_is_refused(client, secrets_, code, tamper):
     secret, body = secrets_["S001"], json_body({"code": code()})
     path, method, station = PREFIX + "/member-codes/resolve", "POST", "S001"
@@ -42,6 +44,16 @@ def test_anything_changed_after_signing_is_refused(client, secrets_, code, tampe
         headers["X-Station-Code"] = "S002"
     elif tamper == "signature":
         headers["X-Signature"] = headers["X-Signature"][:-1] + ("0" if headers["X-Signature"][-1] != "0" else "1")
+    elif tamper == "signature cut by one":  # a check by prefix (startswith) would take these three
+        headers["X-Signature"] = headers["X-Signature"][:-1]
+    elif tamper == "signature's first 8":
+        headers["X-Signature"] = headers["X-Signature"][:8]
+    elif tamper == "signature plus one":
+        headers["X-Signature"] += "0"
+    elif tamper == "timestamp":  # one second earlier: still fresh, but not what was signed
+        headers["X-Timestamp"] = str(int(headers["X-Timestamp"]) - 1)
+    elif tamper == "nonce":
+        headers["X-Nonce"] = headers["X-Nonce"][:-1] + ("0" if headers["X-Nonce"][-1] != "0" else "1")
     response = client.open(path, method=method, data=body, headers=headers)
     assert response.status_code == 401 and error_code(response) == "invalid_signature"
 

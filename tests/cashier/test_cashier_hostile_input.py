@@ -1,0 +1,39 @@
+"""What a cashier's screen (or anyone with its session) sends: wrong JSON types get a
+Chinese validation message, never a 500; full-width digits, as a Chinese input method
+types them, are read as ASCII digits."""
+from __future__ import annotations
+
+import pytest
+
+from loyalty import demo
+from loyalty.till import member_codes
+from tests.cashier.fixtures import login, till  # noqa: F401  (fixtures)
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+FUEL_40 = {"kind": "fuel", "grade": "92", "litres": "40.00"}
+
+
+def test_a_member_code_typed_in_full_width_digits_identifies_the_member(login):
+    typed = member_codes.issue(demo.demo_member()).code.translate(FULL_WIDTH)
+    response = login("li").post("/members/identify", {"member": {"code": typed}})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["member"]["phone"] == "138****8000"
+
+
+def test_a_phone_typed_in_full_width_digits_finds_the_member(login):
+    response = login("li").post("/members/identify", {"member": {"phone": "１３８ ０0１３ ８０００"}})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["member"]["phone"] == "138****8000"
+
+
+@pytest.mark.parametrize("path, payload, field", [
+    ("/quote", {"station": ["S001"], "lines": [FUEL_40]}, "station"),
+    ("/quote", {"lines": [FUEL_40], "pay_with": ["balance"]}, "pay_with"),
+    ("/quote", {"lines": [FUEL_40], "pay_with": "iou"}, "pay_with"),
+    ("/topups", {"member": {"phone": "13800138000"}, "amount": "100", "topup_no": "T-S001-9",
+                 "pay_method": ["cash"]}, "pay_method"),
+], ids=["station as a list", "pay_with as a list", "pay_with unknown", "pay_method as a list"])
+def test_a_value_of_the_wrong_type_is_a_validation_error(login, path, payload, field):
+    response = login("li").post(path, payload)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.get_json()["error"]["code"] == "validation_error"
