@@ -37,3 +37,17 @@ def test_a_value_of_the_wrong_type_is_a_validation_error(login, path, payload, f
     response = login("li").post(path, payload)
     assert response.status_code == 400, response.get_data(as_text=True)
     assert response.get_json()["error"]["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("sale_id", [2 ** 63, 10 ** 30], ids=["bigint + 1", "30 digits"])
+def test_a_sale_number_past_any_id_is_not_found(login, sale_id):
+    response = login("li").get(f"/sales/{sale_id}")
+    assert response.status_code == 404, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("token", ["é" * 43, "令牌"], ids=["accented", "chinese"])
+def test_a_non_ascii_csrf_token_is_refused_not_a_500(login, token):
+    li = login("li")
+    li.csrf = token.encode("utf-8").decode("latin-1")  # as a header carries it
+    response = li.post("/quote", {"lines": [FUEL_40]})
+    assert response.status_code == 403, response.get_data(as_text=True)

@@ -59,7 +59,8 @@ def reference(value, field: str, label: str) -> str:
 
 
 def sale_at_my_station(sale_id: int) -> Sale:
-    sale = db.session.get(Sale, sale_id)
+    # The route takes any digits; an id past a bigint is no sale (PostgreSQL would raise).
+    sale = db.session.get(Sale, sale_id) if 0 < sale_id < 2 ** 63 else None
     # Another station's sale reads as "not found": its existence is not this till's business.
     if sale is None or not can_use_station(current_staff(), db.session.get(Station, sale.station_id).code):
         raise NotFound("交易不存在", field="sale_id")
