@@ -51,3 +51,12 @@ def test_a_non_ascii_csrf_token_is_refused_not_a_500(login, token):
     li.csrf = token.encode("utf-8").decode("latin-1")  # as a header carries it
     response = li.post("/quote", {"lines": [FUEL_40]})
     assert response.status_code == 403, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("amount", ["1e999999999", "1e999990", "9" * 400], ids=["overflow", "slow", "400 nines"])
+def test_an_absurd_amount_is_too_large_at_once(login, amount):
+    # "1e999999999" overflowed Decimal (a 500); "1e999990" took half a minute to refuse.
+    by_phone = {"member": {"phone": "13800138000"}, "amount": amount, "topup_no": "T-S001-8"}
+    response = login("li").post("/topups", by_phone)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"] == "充值金额过大"
