@@ -1,7 +1,9 @@
 """What a cashier's screen (or anyone with its session) sends: wrong JSON types get a
 Chinese validation message, never a 500; full-width digits, as a Chinese input method
-types them, are read as ASCII digits."""
+types them, are read as ASCII digits; a body past 16 KB is refused in its JSON shape."""
 from __future__ import annotations
+
+import io
 
 import pytest
 
@@ -60,3 +62,14 @@ def test_an_absurd_amount_is_too_large_at_once(login, amount):
     response = login("li").post("/topups", by_phone)
     assert response.status_code == 400
     assert response.get_json()["error"]["message"] == "充值金额过大"
+
+
+def test_a_chunked_json_body_past_16_kb_is_refused_in_the_pages_shape(login):
+    li = login("li")
+    body = b'{"lines": [], "pad": "' + b"x" * (16 * 1024) + b'"}'
+    # Chunked: no Content-Length, the server ends the stream (wsgi.input_terminated).
+    response = li.client.post("/cashier/api/quote", input_stream=io.BytesIO(body),
+                              content_type="application/json", headers={"X-CSRF-Token": li.csrf},
+                              environ_overrides={"wsgi.input_terminated": True})
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "payload_too_large"
