@@ -9,8 +9,9 @@ PYTEST_ARGS ?=
 # (echo_app.py, the baseline app). Run as modules so they import from the repo root.
 BENCHES := $(subst /,.,$(basename $(shell grep -l "__name__ == .__main__.:" bench/*.py 2>/dev/null)))
 
-# The cashier page's end-to-end tests drive Debian's Chromium (CJK fonts for the text).
-BROWSER_PACKAGES := chromium fonts-noto-cjk
+# The cashier page's end-to-end tests drive Debian's Chromium (CJK fonts for the text);
+# the station API guide's shell snippet, which a test runs, calls openssl and curl.
+BROWSER_PACKAGES := chromium fonts-noto-cjk openssl curl
 
 .PHONY: run test bench clean browser
 
@@ -22,7 +23,8 @@ test: $(VENV)/.installed-dev browser
 
 # Installs the browser once on a fresh machine (apt needs root; sudo when not root).
 browser:
-	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk" || { \
+	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk" && \
+	  command -v openssl >/dev/null 2>&1 && command -v curl >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; }
 

@@ -101,6 +101,9 @@ class Config:
     # is checked: per username and client address, and per client address overall.
     LOGIN_RATE_LIMIT: str = "5 per 5 minutes"
     LOGIN_IP_RATE_LIMIT: str = "30 per 5 minutes"
+    # The most bytes a request body may carry where its face sets no limit of its own (the
+    # cashier page, anything new); the station API and the webhook set theirs (web/body_limit.py).
+    MAX_CONTENT_LENGTH: int = 16 * 1024
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 

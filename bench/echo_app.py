@@ -39,7 +39,7 @@ def create_echo_app(config: Config | None = None) -> Flask:
         """(timestamp, nonce) when the query's plain signature is fresh and valid."""
         timestamp = request.args.get("timestamp", "")
         nonce = request.args.get("nonce", "")
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > window:
+        if not (timestamp.isascii() and timestamp.isdigit()) or abs(time.time() - int(timestamp)) > window:
             return None
         if not check_signature(request.args.get("signature"), crypto.token, timestamp, nonce):
             return None

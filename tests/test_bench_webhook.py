@@ -1,25 +1,70 @@
 """A smoke run of bench/webhook.py with tiny numbers: it starts both servers, loads
-them, checks every reply, stops them, and prints lines the README promises."""
+them, checks every reply, stops them, and prints lines the README promises.
+
+It runs against the services this test run was given (TEST_DATABASE_URL, TEST_REDIS_URL),
+never the machine's defaults, but not on the tests' own database and Redis db, which a
+running session is using: a sibling database made for the run and another db number."""
 import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
+import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 LINE = re.compile(r"^\((a|b)\) .+: requests (\d+)  errors (\d+)  throughput ([\d.]+) req/s  "
                   r"p50 ([\d.]+) ms  p99 ([\d.]+) ms$")
 
 
+def sibling_redis(url: str) -> str:
+    """The same Redis, another of its 16 dbs: 8 away from the tests' (2 -> 10, 9 -> 1)."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":  # unix:///path/redis.sock?db=N
+        db = (int(parse_qs(parts.query).get("db", ["0"])[0]) + 8) % 16
+        return f"unix://{parts.path}?db={db}"
+    db = (int(parts.path.strip("/") or 0) + 8) % 16
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+@pytest.fixture
+def bench_database(database_url, tmp_path):
+    """A database of the bench's own beside the tests' (`<name>_webhook_bench`), made afresh, dropped after."""
+    url = make_url(database_url)
+    if not url.drivername.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'webhook-bench.db'}"
+        return
+    name = f"{url.database}_webhook_bench"
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+
+    def drop(conn):
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with psycopg.connect(admin, autocommit=True) as conn:
+        drop(conn)
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        drop(conn)
+
+
+def test_the_bench_uses_services_beside_the_tests_own():
+    assert sibling_redis("redis://127.0.0.1:6379/2") == "redis://127.0.0.1:6379/10"
+    assert sibling_redis("redis://127.0.0.1:6379/9") == "redis://127.0.0.1:6379/1"
+    assert sibling_redis("unix:///tmp/r.sock?db=0") == "unix:///tmp/r.sock?db=8"
+
+
 @pytest.mark.slow
-def test_webhook_bench_smoke_run():
+def test_webhook_bench_smoke_run(bench_database, redis_url):
     # Few clients and a short run: this proves the harness, it measures nothing.
     proc = subprocess.run(
-        [sys.executable, "bench/webhook.py", "--duration", "1", "--warmup", "0.5", "--clients", "4"],
+        [sys.executable, "bench/webhook.py", "--duration", "1", "--warmup", "0.5", "--clients", "4",
+         "--database-url", bench_database, "--redis-url", sibling_redis(redis_url)],
         cwd=ROOT, capture_output=True, text=True, timeout=120)
     out = proc.stdout.strip().splitlines()
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"database {bench_database};" in out[0] and f"redis {sibling_redis(redis_url)};" in out[0]
     stats = {m[1]: m for m in map(LINE.match, out) if m}
     assert set(stats) == {"a", "b"}, proc.stdout
     for m in stats.values():

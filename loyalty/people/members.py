@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime, timezone
 
 from sqlalchemy import select, update
@@ -11,13 +12,15 @@ from extensions import db
 from loyalty.errors import ValidationError
 from models import Account, Member
 
-_PHONE = re.compile(r"^1[3-9]\d{9}$")
+_PHONE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII: \d takes any script's digits
 
 
 def normalise_phone(raw: str) -> str:
-    """A mainland mobile number as 11 digits: spaces, dashes and a +86/0086 prefix removed.
-    Raises ValidationError when what is left is not a mobile number."""
-    digits = re.sub(r"[\s\-()]", "", raw or "")
+    """A mainland mobile number as 11 ASCII digits: spaces, dashes and a +86/0086 prefix
+    removed, full-width digits (a Chinese input method) read as ASCII. Raises
+    ValidationError when what is left is not a mobile number."""
+    text = unicodedata.normalize("NFKC", raw) if isinstance(raw, str) else ""  # １３８ -> 138
+    digits = re.sub(r"[\s\-()]", "", text)
     for prefix in ("+86", "0086", "86"):
         if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
             digits = digits[len(prefix):]

@@ -5,6 +5,7 @@ of the bad value ("multipliers[1].factor"), and whose message says it in Chinese
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
@@ -104,7 +105,7 @@ def _minute(value, field: str) -> int:
     # Unquoted 06:00 in YAML 1.1 is the base-60 integer 360: minutes from midnight, as wanted.
     if isinstance(value, int) and not isinstance(value, bool):
         minutes = value
-    elif isinstance(value, str) and len(value.split(":")) == 2 and all(p.isdigit() for p in value.split(":")):
+    elif isinstance(value, str) and re.fullmatch(r"[0-9]{1,2}:[0-9]{2}", value):  # not isdigit(): "²" is one
         hours, mins = (int(p) for p in value.split(":"))
         minutes = hours * 60 + mins if mins < 60 else -1
     else:

@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -42,7 +43,7 @@ from models import Member
 PREFIX = "66"
 SERIAL_DIGITS, TAG_DIGITS = 10, 6
 KEY = "youka:mc:"
-_SHAPE = re.compile(rf"^{PREFIX}\d{{{SERIAL_DIGITS + TAG_DIGITS}}}$")
+_SHAPE = re.compile(rf"^{PREFIX}[0-9]{{{SERIAL_DIGITS + TAG_DIGITS}}}$")  # ASCII: \d takes any script's digits
 _DEVICE = re.compile(r"^[a-z0-9_]{1,16}$")
 
 _ISSUE = """
@@ -107,8 +108,11 @@ def _tag(serial: str) -> str:
 
 def parse(code) -> str:
     """The serial of a well-formed, correctly signed code (spaces and dashes of manual
-    entry ignored); CodeInvalid otherwise."""
-    digits = re.sub(r"[\s-]", "", code) if isinstance(code, str) else ""
+    entry ignored, full-width digits as a Chinese input method types them read as ASCII);
+    CodeInvalid otherwise."""
+    # NFKC folds full-width forms (１２３, the ideographic space, －) to ASCII.
+    text = unicodedata.normalize("NFKC", code) if isinstance(code, str) else ""
+    digits = re.sub(r"[\s-]", "", text)
     if not _SHAPE.match(digits):
         raise CodeInvalid(reason="shape")
     serial, tag = digits[len(PREFIX):-TAG_DIGITS], digits[-TAG_DIGITS:]

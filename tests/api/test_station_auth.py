@@ -1,12 +1,14 @@
 """Station authentication: signature, clock skew, nonces, replays."""
 import time
+from types import SimpleNamespace
 
 import pytest
 from api.pos_helpers import PREFIX, Pos, error_code, fuel
 
-from extensions import db
+from extensions import db, get_redis
 from loyalty.people.station_credentials import rotate_secret
 from models import Sale
+from web.api import auth
 from web.api.signing import json_body, signed_headers
 
 
@@ -25,7 +27,9 @@ def test_no_headers_no_entry(client, secrets_):
     assert "X-Signature" in response.get_json()["error"]["message"]
 
 
-@pytest.mark.parametrize("tamper", ["secret", "body", "path", "method", "station", "query", "signature"])
+@pytest.mark.parametrize("tamper", ["secret", "body", "path", "method", "station", "query", "signature",
+                                    "signature cut by one", "signature's first 8", "signature plus one",
+                                    "timestamp", "nonce"])
 def test_anything_changed_after_signing_is_refused(client, secrets_, code, tamper):
     secret, body = secrets_["S001"], json_body({"code": code()})
     path, method, station = PREFIX + "/member-codes/resolve", "POST", "S001"
@@ -42,6 +46,16 @@ def test_anything_changed_after_signing_is_refused(client, secrets_, code, tampe
         headers["X-Station-Code"] = "S002"
     elif tamper == "signature":
         headers["X-Signature"] = headers["X-Signature"][:-1] + ("0" if headers["X-Signature"][-1] != "0" else "1")
+    elif tamper == "signature cut by one":  # a check by prefix (startswith) would take these three
+        headers["X-Signature"] = headers["X-Signature"][:-1]
+    elif tamper == "signature's first 8":
+        headers["X-Signature"] = headers["X-Signature"][:8]
+    elif tamper == "signature plus one":
+        headers["X-Signature"] += "0"
+    elif tamper == "timestamp":  # one second earlier: still fresh, but not what was signed
+        headers["X-Timestamp"] = str(int(headers["X-Timestamp"]) - 1)
+    elif tamper == "nonce":
+        headers["X-Nonce"] = headers["X-Nonce"][:-1] + ("0" if headers["X-Nonce"][-1] != "0" else "1")
     response = client.open(path, method=method, data=body, headers=headers)
     assert response.status_code == 401 and error_code(response) == "invalid_signature"
 
@@ -65,6 +79,22 @@ def test_clock_skew_of_300_seconds(pos, code, skew, ok):
     assert (response.status_code == 200) if ok else (error_code(response) == "stale_timestamp")
     if not ok:
         assert response.status_code == 401
+
+
+def test_a_replay_in_the_last_second_of_its_window_is_still_refused(pos, code, monkeypatch):
+    # A timestamp is fresh from CLOCK_SKEW before it to CLOCK_SKEW after it by our clock:
+    # signed 300 s ahead, first seen at t0, it is still fresh at t0 + 600.999 (whole seconds).
+    # The nonce must outlive that: our clock is pinned, Redis's is moved on by as much.
+    t0 = 1_800_000_000
+    monkeypatch.setattr(auth, "time", SimpleNamespace(time=lambda: t0))
+    stamp, nonce = t0 + auth.CLOCK_SKEW, "r" * 16
+    assert resolve(pos, code(), timestamp=stamp, nonce=nonce).status_code == 200
+    key = f"youka:nonce:S001:{nonce}"
+    redis = get_redis()
+    redis.pexpire(key, redis.pttl(key) - 600_999)  # 600.999 s pass (a key at or below 0 ms is gone)
+    monkeypatch.setattr(auth, "time", SimpleNamespace(time=lambda: t0 + 600.999))
+    replay = resolve(pos, code(), timestamp=stamp, nonce=nonce)
+    assert replay.status_code == 401 and error_code(replay) == "nonce_reused"
 
 
 def test_a_nonce_is_used_once(pos, other_pos, code):

@@ -126,6 +126,9 @@ BAD = [
     ({"multipliers": [{"kind": "weekday", "weekdays": [8], "factor": 2, "label": "x"}]}, "multipliers[0].weekdays[0]"),
     ({"multipliers": [{"kind": "weekday", "weekdays": [2], "from": "09:00", "to": "06:00", "factor": 2,
                        "label": "x"}]}, "multipliers[0].to"),
+    # "²".isdigit() is True and int("²") raises: a time of day is ASCII digits.
+    ({"multipliers": [{"kind": "weekday", "weekdays": [2], "from": "²:00", "to": "09:00", "factor": 2,
+                       "label": "x"}]}, "multipliers[0].from"),
     ({"multipliers": [{"kind": "birthday", "factor": 1.5, "label": "x"}]}, "multipliers[0].factor"),
     ({"multipliers": [{"kind": "birthday", "factor": "abc", "label": "x"}]}, "multipliers[0].factor"),
     ({"multipliers": [{"kind": "birthday", "factor": 2}]}, "multipliers[0].label"),

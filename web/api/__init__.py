@@ -12,4 +12,6 @@ bp = Blueprint("station_api", __name__, url_prefix="/api/v1/station")
 def init_app(app: Flask) -> None:
     # Imported for their routes and hooks on `bp`, once, before its first registration.
     from web.api import auth, errors, members, openapi, sales, topups  # noqa: F401
+    from web import body_limit
+    body_limit.allow(app, bp.name, auth.MAX_BODY)
     app.register_blueprint(bp)

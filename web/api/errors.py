@@ -8,6 +8,7 @@ HTTP tooling; the message is Chinese, fit to show a cashier. Statuses:
     404 not_found                                          no such sale / nozzle member / coupon (this station's)
     409 duplicate_conflict, coupon_not_applicable          the state conflicts with the request
     410 code_expired, code_used                            the member code was good but is no more: refresh it
+    413 payload_too_large                                  the body is over 256 KB (chunked or not): not read further
     422 validation_error, code_invalid                     the request itself is wrong (malformed JSON too)
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from loyalty.errors import LoyaltyError
 from web.api import bp
@@ -28,12 +29,14 @@ STATUS = {
     "not_found": 404,
     "duplicate_conflict": 409, "coupon_not_applicable": 409,
     "code_expired": 410, "code_used": 410,
+    "payload_too_large": 413,
     "validation_error": 422, "code_invalid": 422,
 }
 MESSAGES = {
     "invalid_signature": "签名无效",
     "stale_timestamp": "请求时间与服务器相差超过 300 秒，请校准 POS 时钟",
     "nonce_reused": "X-Nonce 已使用过，每个请求须使用新的随机串",
+    "payload_too_large": "请求体超过 256 KB",
 }
 
 
@@ -55,6 +58,12 @@ def error_response(code: str, message: str, status: int | None = None, field: st
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError):
     return error_response(exc.code, exc.message)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge):
+    # Raised while reading the body (web/body_limit.py), before the signature is checked.
+    return error_response("payload_too_large", MESSAGES["payload_too_large"])
 
 
 @bp.errorhandler(LoyaltyError)

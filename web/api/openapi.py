@@ -19,7 +19,8 @@ from web.api import bp
 from web.api.errors import STATUS
 from web.api.schema import Obj, Schema, Str
 
-AUTH_ERRORS = ("invalid_signature", "stale_timestamp", "nonce_reused")
+# Answered by web/api/auth.py before any view, so any operation may give them.
+AUTH_ERRORS = ("invalid_signature", "stale_timestamp", "nonce_reused", "payload_too_large")
 ERROR = Obj("Error", {"error": Obj(None, {
     "code": Str(max_len=64, description="稳定的错误码，见 docs/station-api.md", example="code_used"),
     "message": Str(max_len=500, description="给收银员看的中文说明"),

@@ -46,7 +46,7 @@ def nozzle_list(spec: str) -> list[str]:
     """Nozzle numbers from "1-8" or "1,2,5" (or both: "1-4,7")."""
     numbers: list[str] = []
     for part in (p.strip() for p in (spec or "").split(",")):
-        match = re.fullmatch(r"(\d{1,3})-(\d{1,3})", part)
+        match = re.fullmatch(r"([0-9]{1,3})-([0-9]{1,3})", part)
         if match:
             low, high = int(match[1]), int(match[2])
             if low > high or high - low >= MAX_NOZZLES:

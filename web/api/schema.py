@@ -68,7 +68,8 @@ class Enum(Schema):
         self.values, self.description = values, description
 
     def parse(self, value, path):
-        if value not in self.values or not isinstance(value, str):
+        # The type first: `in` on a request value of any JSON type must not raise.
+        if not isinstance(value, str) or value not in self.values:
             _fail(path, f"只能是 {' / '.join(self.values)}")
         return value
 
@@ -184,7 +185,8 @@ class Tagged(Schema):
         if not isinstance(value, dict):
             _fail(path, "应为 JSON 对象")
         kind = value.get("kind")
-        if kind not in self.variants or not isinstance(kind, str):
+        # The type first: a list or an object as "kind" is unhashable, a dict lookup raises.
+        if not isinstance(kind, str) or kind not in self.variants:
             _fail(f"{path}.kind", f"只能是 {' / '.join(self.variants)}")
         return self.variants[kind].parse(value, path)
 

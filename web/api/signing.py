@@ -33,7 +33,9 @@ def verify(secret: str, signature: str, method: str, path_with_query: str, times
            body: bytes) -> bool:
     """True when `signature` is the request's, compared in constant time."""
     expected = sign(secret, method, path_with_query, timestamp, nonce, body)
-    return hmac.compare_digest(expected, (signature or "").lower())
+    # As bytes: compare_digest refuses a str with non-ASCII characters (TypeError), and a
+    # header may carry any. Whole strings, so a prefix of the signature is no signature.
+    return hmac.compare_digest(expected.encode(), (signature or "").lower().encode("utf-8", "replace"))
 
 
 def signed_headers(station_code: str, secret: str, method: str, path_with_query: str, body: bytes = b"", *,

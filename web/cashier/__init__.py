@@ -26,6 +26,15 @@ def loyalty_error(exc: LoyaltyError):
     return api_error(exc.code, exc.message, STATUS.get(exc.code, 409))
 
 
+@bp.errorhandler(413)
+def too_large(exc):
+    # Bodies past MAX_CONTENT_LENGTH (web/body_limit.py); the page never sends one that big.
+    from web.cashier.auth import api_error
+    if request.path.startswith("/cashier/api/"):
+        return api_error("payload_too_large", "提交的内容过大", 413)
+    return "提交的内容过大", 413
+
+
 @bp.errorhandler(500)
 def internal_error(exc):
     # Only reached outside tests (TESTING propagates): the bug is logged by Flask with its traceback.

@@ -41,6 +41,8 @@ def station_for(code: str | None) -> Station:
     when the staff may not act there (cashiers and managers: their own station only)."""
     staff = current_staff()
     own = station_of(staff)
+    if code is not None and not isinstance(code, str):  # any JSON type may come
+        raise ValidationError("油站格式有误", field="station")
     code = (code or (own.code if own else "")).strip()
     if not code:
         raise ValidationError("请选择油站", field="station")
@@ -57,7 +59,8 @@ def reference(value, field: str, label: str) -> str:
 
 
 def sale_at_my_station(sale_id: int) -> Sale:
-    sale = db.session.get(Sale, sale_id)
+    # The route takes any digits; an id past a bigint is no sale (PostgreSQL would raise).
+    sale = db.session.get(Sale, sale_id) if 0 < sale_id < 2 ** 63 else None
     # Another station's sale reads as "not found": its existence is not this till's business.
     if sale is None or not can_use_station(current_staff(), db.session.get(Station, sale.station_id).code):
         raise NotFound("交易不存在", field="sale_id")
@@ -93,6 +96,8 @@ def _sale_request(data: dict, *, look_up: bool = True):
     if coupon_ids and not (who and who.may_use_coupons):
         raise NotAllowed("使用优惠券须扫描会员码", field="coupon_ids")
     pay_with = data.get("pay_with") or "external"
+    if not isinstance(pay_with, str) or pay_with not in ("balance", "external"):
+        raise ValidationError("支付方式有误", field="pay_with")
     if pay_with == "balance" and not (who and who.may_pay_from_balance):
         raise NotAllowed("储值支付须扫描会员码", field="pay_with")
     nozzle_no = normalise_nozzle(data["nozzle"]) if data.get("nozzle") else (who.nozzle if who else None)
@@ -162,7 +167,7 @@ def topup():
         raise ValidationError("充值请扫描会员码或输入手机号", field="member")
     amount = yuan_to_fen(data.get("amount"), "amount", "充值金额")
     pay_method = data.get("pay_method") or "cash"
-    if pay_method not in PAY_METHODS:
+    if not isinstance(pay_method, str) or pay_method not in PAY_METHODS:  # a list would not hash
         raise ValidationError("请选择收款方式", field="pay_method")
     topup_no = reference(data.get("topup_no"), "topup_no", "充值单号")
     done = checkout.topup(station.code, who, topup_no, amount, pay_method)

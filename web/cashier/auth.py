@@ -36,7 +36,8 @@ def csrf_token() -> str:
 
 def csrf_ok(sent: str | None) -> bool:
     expected = session.get("csrf")
-    return bool(expected and sent and hmac.compare_digest(expected, sent))
+    # As bytes: compare_digest raises TypeError on a str with non-ASCII characters.
+    return bool(expected and sent and hmac.compare_digest(expected.encode(), sent.encode("utf-8", "replace")))
 
 
 def same_origin() -> bool:

@@ -22,6 +22,10 @@ def _decimal(raw, field: str, label: str) -> Decimal:
         raise ValidationError(f"{label}格式不正确", field=field) from None
     if not value.is_finite() or value <= 0:
         raise ValidationError(f"{label}必须大于零", field=field)
+    # Before any arithmetic: "1e999999999" would overflow (decimal.Overflow), "1e999990"
+    # would cost half a minute of CPU turned into an int. No amount has 10 digits of yuan.
+    if value.adjusted() >= 10:
+        raise ValidationError(f"{label}过大", field=field)
     return value
 
 
