@@ -89,3 +89,25 @@ def test_a_failed_topup_writes_nothing_and_keeps_the_code(pos, member, code):
     assert member_codes.resolve(the_code).id == member.id
     invalid = topup(pos, "66" + "0" * 16)
     assert invalid.status_code == 422 and error_code(invalid) == "code_invalid"
+
+
+def test_a_sale_paid_wholly_by_a_coupon_can_be_refunded_and_gets_its_coupon_back(pos, member, code):
+    from loyalty.benefits import coupons
+    from models import Coupon
+    wash = coupons.issue(member, "WASH_FREE", key="c1")
+    db.session.commit()
+    sold = pos.post("/sales", {"pos_txn_no": "T1", "member_code": code(), "coupon_ids": [wash.id],
+                               "lines": [{"kind": "shop", "category": "car_wash", "amount_fen": 3000}]})
+    assert sold.status_code == 201, sold.get_json()
+    sale = sold.get_json()["sale"]
+    assert sale["payable_fen"] == 0  # the free car wash covers the whole 30 yuan
+    response = pos.post(f"/sales/{sale['id']}/refund", {"refund_no": "R1"})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["refund"]["amount_fen"] == 0
+    db.session.expire_all()
+    assert db.session.get(Coupon, wash.id).status == "issued"
+    retry = pos.post(f"/sales/{sale['id']}/refund", {"refund_no": "R1"})
+    assert retry.status_code == 200 and retry.get_json()["refund"]["id"] == response.get_json()["refund"]["id"]
+    again = pos.post(f"/sales/{sale['id']}/refund", {"refund_no": "R2"})  # nothing left to refund
+    assert again.status_code == 422 and error_code(again) == "validation_error"
+    assert invariants.check(db.session) == []

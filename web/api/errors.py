@@ -9,6 +9,8 @@ HTTP tooling; the message is Chinese, fit to show a cashier. Statuses:
     409 duplicate_conflict, coupon_not_applicable          the state conflicts with the request
     410 code_expired, code_used                            the member code was good but is no more: refresh it
     422 validation_error, code_invalid                     the request itself is wrong (malformed JSON too)
+    422 line_amount_mismatch, unit_price_mismatch          a fuel line's amount or unit price is not what
+                                                           litres x price / the station's price list say
 """
 from __future__ import annotations
 
@@ -29,7 +31,10 @@ STATUS = {
     "duplicate_conflict": 409, "coupon_not_applicable": 409,
     "code_expired": 410, "code_used": 410,
     "validation_error": 422, "code_invalid": 422,
+    "line_amount_mismatch": 422, "unit_price_mismatch": 422,
 }
+# Codes whose error names the request field at fault.
+FIELD_CODES = ("validation_error", "line_amount_mismatch", "unit_price_mismatch")
 MESSAGES = {
     "invalid_signature": "签名无效",
     "stale_timestamp": "请求时间与服务器相差超过 300 秒，请校准 POS 时钟",
@@ -61,7 +66,7 @@ def _api_error(exc: ApiError):
 def _loyalty_error(exc: LoyaltyError):
     # Details (ids, reasons) help support; never the member code or a phone, which are not in them.
     log.info("station API %s %s -> %s %s", request.method, request.path, exc.code, exc.details)
-    field = exc.details.get("field") if exc.code == "validation_error" else None
+    field = exc.details.get("field") if exc.code in FIELD_CODES else None
     message = exc.message
     if field and not message.startswith(f"{field}:"):
         message = f"{field}: {message}"  # the POS developer sees which field at once
