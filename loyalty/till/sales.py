@@ -2,9 +2,12 @@
 
 `commit` is idempotent on (station, POS transaction number), through loyalty.once: the
 same number with the same request (loyalty.till.sale_request) returns the first sale;
-with another request it is a DuplicateConflict. In one transaction it writes the sale and its lines and discounts, uses the coupons,
-takes the payment from stored value when asked, earns the points, moves the member up a
-tier when the sale crosses a threshold, and writes the receipt's outbox row.
+with another request it is a DuplicateConflict. In one transaction it writes the sale
+and its lines and discounts, uses the coupons, takes the payment from stored value when
+asked, earns the points, moves the member up a tier when the sale crosses a threshold,
+and writes the receipt's outbox row (`write`, which checkout.sell also runs). The daily
+points cap counts the member's own sales of the business day, net of refunds
+(`earned_today`).
 """
 from __future__ import annotations
 
