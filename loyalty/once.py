@@ -11,12 +11,12 @@ refund number) and two parts:
 
 `run_once(key, first, do)` runs them in this order:
 
-1. `first()`: a retry of a committed request answers at once, nothing locked;
-2. lock `key` for the rest of the transaction (PostgreSQL: an advisory transaction lock;
-   SQLite: the database's write lock), then `first()` again: a twin request that was
-   racing this one and committed meanwhile is found here, before `do` touches anything
-   (a member code, a nozzle attachment, a coupon);
-3. `do()`, then commit; the lock ends with the transaction.
+1. lock `key` for the rest of the transaction (PostgreSQL: an advisory transaction lock;
+   SQLite: the database's write lock), so two requests with one reference never run
+   side by side: a twin that arrives while the first runs waits here;
+2. `first()`: a retry, or the twin once the first has committed, answers with the first
+   result before `do` touches anything (a member code, a nozzle attachment, a coupon);
+3. `do()`, then commit; the lock ends with the transaction (a retry's too).
 
 An IntegrityError on commit (a writer that did not take the lock, on the reference's
 unique index) rolls back and answers `first()`; any other error rolls back and is
@@ -48,12 +48,10 @@ class Done(Generic[T]):
 def run_once(key: str, first: Callable[[], T | None], do: Callable[[], T]) -> Done[T]:
     """Run the command `do` once for `key` and commit (see the module docstring)."""
     try:
-        found = first()
-        if found is not None:
-            return Done(found, False)
         lock(key)
         found = first()
         if found is not None:
+            db.session.commit()  # ends the lock: on SQLite it is the whole database's
             return Done(found, False)
         result = do()
         db.session.commit()
