@@ -1,18 +1,18 @@
-"""The cashier's side of a sale: who the member is (a member code or the
-member attached to the nozzle), the quote, the commit, and the member's summary.
+"""The cashier's side of a sale: who the member is (a member code or the member attached
+to the nozzle), the quote, the commit, and the member's summary.
 
-Used by the station API and the cashier page (top-ups: loyalty.till.topups). Each sale is one command of
-loyalty.once.run_once, keyed by the station's reference number; the ordering that keeps
-"nothing is written on any error", member code and nozzle attachment included:
+Used by the station API and the cashier page (top-ups: loyalty.till.topups). Each sale
+is one command of loyalty.once.run_once, keyed by the station's POS number; the ordering
+that keeps "nothing is written on any error", member code and nozzle attachment included:
 
-1. a retry first: an existing sale for (station, POS transaction number) answers as it
-   is, compared with the request, before the (by then consumed) code is looked at;
-2. lock the reference and look again: a racing twin that committed is answered here;
-3. consume the code (atomic; CodeUsed for the loser of a race), or take the nozzle's
+1. lock the reference (run_once), then look for a sale it already made: a retry, or a
+   twin that was racing this request and committed while it waited, answers with that
+   sale, compared with the request, before the (by then consumed) code is looked at;
+2. consume the code (atomic; CodeUsed for the loser of a race), or take the nozzle's
    attachment, still under the lock, so no twin can sell without them meanwhile;
-4. write the sale and commit;
-5. when the write fails, release the code and put the attachment back, before the lock
-   ends; a retry answered by the first sale gives back anything it took.
+3. write the sale and commit;
+4. when the write fails, release the code and put the attachment back before the lock
+   ends; a retry answered with the first sale gives back anything it took.
 """
 from __future__ import annotations
 
