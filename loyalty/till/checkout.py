@@ -97,18 +97,19 @@ def _first_sale(station: Station, request: SaleRequest, member_code: str | None)
 
 def sell(station: Station | str, pos_txn_no: str, lines, *, member_code: str | None = None,
          nozzle: str | None = None, coupon_ids=(), pay_with: str = PayWith.EXTERNAL,
-         now: datetime | None = None) -> Sold:
+         now: datetime | None = None, nozzle_member_required: bool = False) -> Sold:
     """Commit a sale credited to the code's member (the code is used up), or with no code to
     the member attached to the nozzle (the attachment is taken). Idempotent on (station,
     pos_txn_no), as one command of loyalty.once: a racing retry waits for the first and
     answers with its sale, so the code or attachment is used once, by the sale that
-    committed. On any error nothing is written and the code and attachment stay as they were."""
+    committed. On any error nothing is written and the code and attachment stay as they were.
+    `nozzle_member_required`: NotFound, not a walk-in sale, when nobody is attached by then."""
     station = station_of(station)
     request = SaleRequest(station.code, pos_txn_no, lines, coupon_ids=coupon_ids, pay_with=pay_with,
                           nozzle=nozzle)
     if member_code is not None:
         member_codes.parse(member_code)
-    claim = Claim(station.code, request.key, member_code, nozzle, now)
+    claim = Claim(station.code, request.key, member_code, nozzle, now, nozzle_member_required)
 
     def write() -> Sale:
         member = claim.take()

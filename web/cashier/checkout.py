@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from loyalty.books import stored_value
-from loyalty.errors import NotFound
-from loyalty.till import checkout, nozzles, sales, topups
+from loyalty.till import checkout, sales, topups
 from loyalty.till.sale_request import PayWith
 from models import Member, Sale
 from web.cashier.members import Identified
@@ -23,7 +22,8 @@ class ToppedUp:
     member: Member
 
 
-def quote(station, lines, who: Identified | None, *, coupon_ids=(), pay_with: str = PayWith.EXTERNAL) -> sales.Priced:
+def quote(station, lines, who: Identified | None, *, coupon_ids=(),
+          pay_with: str = PayWith.EXTERNAL) -> sales.Priced:
     """The quote and points; nothing is written or used up. With pay_with "balance" the
     balance must cover the payable amount (InsufficientBalance before confirming)."""
     if who is not None and who.via in ("code", "nozzle"):
@@ -46,13 +46,12 @@ def commit_sale(station_code: str, pos_txn_no: str, lines, who: Identified | Non
         done = sales.commit(station_code, pos_txn_no, lines, coupon_ids=coupon_ids, pay_with=pay_with,
                             nozzle=nozzle)
         return done.sale, done.created
-    if who.via == "nozzle" and nozzles.attached(station_code, who.nozzle) is None \
-            and sales.sale_by_txn(sales.station_by_code(station_code), pos_txn_no) is None:
-        # The attachment lapsed after the quote: never let the sale fall back to a walk-in.
-        raise NotFound(f"{who.nozzle} 号油枪的会员已超时，请重新识别", field="nozzle")
+    # Via the nozzle, the member must still be attached when the sale takes them (checked
+    # under the sale's lock): an attachment that lapsed after the quote never turns the
+    # sale into a walk-in's.
     sold = checkout.sell(station_code, pos_txn_no, lines, member_code=who.code,
                          nozzle=who.nozzle if who.via == "nozzle" else nozzle,
-                         coupon_ids=coupon_ids, pay_with=pay_with)
+                         coupon_ids=coupon_ids, pay_with=pay_with, nozzle_member_required=who.via == "nozzle")
     return sold.sale, sold.created
 
 
