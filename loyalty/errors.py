@@ -18,6 +18,18 @@ class ValidationError(LoyaltyError):
     message = "请求内容有误"
 
 
+class LineAmountMismatch(LoyaltyError):
+    """A fuel line's amount is not its litres x unit price (see loyalty.till.price_list)."""
+    code = "line_amount_mismatch"
+    message = "油品金额与升数 × 单价不符"
+
+
+class UnitPriceMismatch(LoyaltyError):
+    """A fuel line's unit price is not the station's listed price, and the POS did not say so."""
+    code = "unit_price_mismatch"
+    message = "油品单价与本站价目表不符"
+
+
 class NotFound(LoyaltyError):
     code = "not_found"
     message = "未找到"

@@ -3,7 +3,7 @@ from models.base import Base
 from models.coupon import Coupon, CouponTemplate
 from models.family import Family, FamilyInvite, FamilyMember
 from models.follower import Follower
-from models.ledger import Account, LedgerEntry, LotMovement, PointLot
+from models.ledger import Account, AccountKind, LedgerEntry, LotMovement, PointLot
 from models.member import Member, WeChatBinding
 from models.reward import Redemption, RewardItem
 from models.rule import EarningRule, PointsMultiplier, RuleSet
@@ -13,7 +13,7 @@ from models.station import FuelGrade, ShopCategory, Station, StationPrice
 from models.stored_value import TopupBonusRule
 from models.tier import Tier, TierChange, TierReward
 
-__all__ = ["Base", "Follower", "Member", "WeChatBinding", "Station", "FuelGrade", "StationPrice",
+__all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Station", "FuelGrade", "StationPrice",
            "ShopCategory", "Tier", "Family", "FamilyMember", "Account", "LedgerEntry", "PointLot",
            "LotMovement", "Sale", "SaleLine", "SaleDiscount", "SaleRefund", "Outbox",
            "CouponTemplate", "Coupon", "RewardItem", "Redemption", "FamilyInvite",

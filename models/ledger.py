@@ -16,13 +16,22 @@ Stored-value accounts keep principal and bonus apart: entries carry a `bucket`, 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigId
 
-ACCOUNT_KINDS = ("points", "stored_value")
+
+
+class AccountKind(StrEnum):
+    """What an account holds; stored as its value, and equal to it ("points" == POINTS)."""
+    POINTS = "points"
+    STORED_VALUE = "stored_value"
+
+
+ACCOUNT_KINDS = tuple(AccountKind)
 ENTRY_KINDS = ("earn", "spend", "refund", "expire", "topup", "bonus", "payment", "adjustment",
                "reversal", "redemption", "transfer")
 

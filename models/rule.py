@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Numeric, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,7 +17,19 @@ from models.base import Base
 
 STACKING = ("multiply", "best_of")
 EARNING_KINDS = ("per_amount", "per_litre", "per_category")
-MULTIPLIER_KINDS = ("identity", "weekday", "birthday", "campaign")
+
+
+class MultiplierKind(StrEnum):
+    """What a points multiplier depends on; equal to its stored string ("weekday" == WEEKDAY).
+    TIER multipliers come from the tiers' points_multiplier, never from a rule book's list."""
+    TIER = "tier"
+    IDENTITY = "identity"
+    WEEKDAY = "weekday"
+    BIRTHDAY = "birthday"
+    CAMPAIGN = "campaign"
+
+
+MULTIPLIER_KINDS = tuple(k.value for k in MultiplierKind if k is not MultiplierKind.TIER)
 
 
 class RuleSet(Base):

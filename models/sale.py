@@ -80,7 +80,8 @@ class SaleDiscount(Base):
 class SaleRefund(Base):
     __tablename__ = "sale_refunds"
     __table_args__ = (UniqueConstraint("sale_id", "refund_no"),
-                      CheckConstraint("amount_fen > 0", name="amount_positive"))
+                      # 0: the one refund of a sale paid wholly by coupons (migration 0008).
+                      CheckConstraint("amount_fen >= 0", name="amount_not_negative"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     sale_id: Mapped[int] = mapped_column(BigId, ForeignKey("sales.id"))

@@ -22,6 +22,7 @@ from math import floor
 from typing import NamedTuple
 
 from loyalty.policy import BUSINESS_TZ
+from models.rule import MultiplierKind
 
 
 def grade_code(raw) -> str:
@@ -76,7 +77,7 @@ class EarnRule:
 
 @dataclass(frozen=True)
 class Multiplier:
-    kind: str  # tier | identity | weekday | birthday | campaign
+    kind: MultiplierKind  # a plain string is accepted and converted (ValueError when unknown)
     label: str
     factor: Decimal
     tiers: frozenset[str] = frozenset()
@@ -89,19 +90,22 @@ class Multiplier:
     ends_at: datetime | None = None
     stations: frozenset[str] | None = None  # campaign scope; None: every station
 
+    def __post_init__(self):
+        object.__setattr__(self, "kind", MultiplierKind(self.kind))
+
     def applies(self, sale: SaleFacts, member: MemberFacts) -> bool:
         """Whether this multiplier's condition holds for this sale and member."""
         local = sale.at.astimezone(BUSINESS_TZ)
-        if self.kind == "tier":
+        if self.kind is MultiplierKind.TIER:
             return member.tier_code in self.tiers
-        if self.kind == "identity":
+        if self.kind is MultiplierKind.IDENTITY:
             return member.identity in self.identities
-        if self.kind == "weekday":
+        if self.kind is MultiplierKind.WEEKDAY:
             minute = local.hour * 60 + local.minute
             return local.isoweekday() in self.weekdays and self.start_minute <= minute < self.end_minute
-        if self.kind == "birthday":
+        if self.kind is MultiplierKind.BIRTHDAY:
             return member.birthday is not None and _is_birthday(member.birthday, local.date(), self.birthday_scope)
-        if self.kind == "campaign":
+        if self.kind is MultiplierKind.CAMPAIGN:
             return ((self.starts_at is None or self.starts_at <= sale.at)
                     and (self.ends_at is None or sale.at < self.ends_at)
                     and (self.stations is None or sale.station_code in self.stations))

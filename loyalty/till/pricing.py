@@ -37,6 +37,9 @@ class FuelLine:
     unit_price_fen: int
     # The pump's own amount, when the POS sends it: it is then the gross of the line.
     amount_fen: int | None = None
+    # The POS says its unit price differs from the station's price list on purpose (a
+    # price change at the pump not yet in Youka, a contract price): see loyalty.till.price_list.
+    price_override: bool = False
     kind: ClassVar[str] = "fuel"
     category: ClassVar[None] = None
     sku: ClassVar[None] = None

@@ -1,10 +1,14 @@
-"""Refunding a sale, in full or in part, idempotent on the refund number.
+"""Refunding a sale, in full or in part, idempotent on the refund number (one command of
+loyalty.once.run_once, keyed by sale and refund number).
 
 Points earned by the sale are taken back in proportion to the money refunded (computed
 on the running total, so several partial refunds never drift from one full refund);
 stored value paid for the sale goes back to the buckets it came from; on the refund that
 completes a full refund the sale's coupons are restored when still valid. Tiers are not
 lowered here: only the periodic review downgrades.
+
+A sale paid wholly by coupons (payable 0) is refunded once, by a refund of 0 fen: its
+coupons come back and any points it earned (per litre) are taken back.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from loyalty import outbox
 from loyalty.books import points, stored_value
 from loyalty.errors import DuplicateConflict, NotFound, ValidationError
 from loyalty.books.ledger import find_entry, utc
+from loyalty.once import check_reference, run_once
 from models import LedgerEntry, Member, Sale, SaleRefund
 
 
@@ -30,40 +35,40 @@ def _locked_sale(sale_id: int) -> Sale:
     return sale
 
 
+def first_refund(sale_id: int, refund_no: str, request_hash: str) -> SaleRefund | None:
+    """The refund already made with this number on this sale, or None; DuplicateConflict
+    when it was asked for another amount."""
+    done = db.session.scalars(select(SaleRefund).where(SaleRefund.sale_id == sale_id,
+                                                       SaleRefund.refund_no == refund_no)).first()
+    if done is not None and done.request_hash != request_hash:
+        raise DuplicateConflict("同一退款单号已用于不同金额", refund_no=refund_no)
+    return done
+
+
 def refund(sale_id: int, refund_no: str, amount_fen: int | None = None, *,
            now: datetime | None = None) -> tuple[SaleRefund, bool]:
     """Refund `amount_fen` of the sale (the whole remaining amount when None); returns
-    (refund, created). The same refund number with the same amount returns the first
-    refund (created False); with another amount it is a DuplicateConflict."""
-    if not refund_no or len(refund_no) > 64:
-        raise ValidationError("退款单号必填，最长 64 位", field="refund_no")
+    (refund, created); committed. The same refund number with the same amount returns the
+    first refund (created False); with another amount it is a DuplicateConflict."""
+    check_reference(refund_no, "refund_no", "退款单号")
     if amount_fen is not None and (not isinstance(amount_fen, int) or isinstance(amount_fen, bool)):
         raise ValidationError("退款金额必须是整数（分）", field="amount_fen")
     now = utc(now)
-    try:
-        sale = _locked_sale(sale_id)
-        fingerprint = hashlib.sha256(f"{amount_fen}".encode()).hexdigest()
-        done = db.session.scalars(select(SaleRefund).where(SaleRefund.sale_id == sale.id,
-                                                           SaleRefund.refund_no == refund_no)).first()
-        if done is not None:
-            if done.request_hash != fingerprint:
-                raise DuplicateConflict("同一退款单号已用于不同金额", refund_no=refund_no)
-            db.session.rollback()
-            return done, False
-        result = _refund(sale, refund_no, fingerprint, amount_fen, now)
-        db.session.commit()
-        return result, True
-    except Exception:
-        db.session.rollback()
-        raise
+    # The hash of the amount asked for (None: all that is left), as refunds on record have it.
+    request_hash = hashlib.sha256(f"{amount_fen}".encode()).hexdigest()
+    done = run_once(f"refund:{sale_id}:{refund_no}", lambda: first_refund(sale_id, refund_no, request_hash),
+                    lambda: _refund(_locked_sale(sale_id), refund_no, request_hash, amount_fen, now))
+    return done.result, done.created
 
 
-def _refund(sale: Sale, refund_no: str, fingerprint: str, amount_fen: int | None, now: datetime) -> SaleRefund:
+def _refund(sale: Sale, refund_no: str, request_hash: str, amount_fen: int | None, now: datetime) -> SaleRefund:
     left = sale.payable_fen - sale.refunded_fen
     amount = left if amount_fen is None else amount_fen
-    if amount <= 0 or amount > left:
+    # A sale that cost nothing (coupons paid it all) has one refund of 0 fen to give them back.
+    free_and_unrefunded = sale.payable_fen == 0 and amount_fen is None and not _refunded_before(sale)
+    if not free_and_unrefunded and (amount <= 0 or amount > left):
         raise ValidationError(f"可退金额为 {left} 分", field="amount_fen", refundable_fen=left)
-    row = SaleRefund(sale_id=sale.id, refund_no=refund_no, request_hash=fingerprint, amount_fen=amount,
+    row = SaleRefund(sale_id=sale.id, refund_no=refund_no, request_hash=request_hash, amount_fen=amount,
                      created_at=now)
     db.session.add(row)
     db.session.flush()
@@ -79,15 +84,21 @@ def _refund(sale: Sale, refund_no: str, fingerprint: str, amount_fen: int | None
     return row
 
 
+def _refunded_before(sale: Sale) -> bool:
+    return db.session.scalar(select(SaleRefund.id).where(SaleRefund.sale_id == sale.id).limit(1)) is not None
+
+
 def _claw_back_points(sale: Sale, amount: int, key: str, now: datetime) -> int:
     earn = find_entry(f"sale:{sale.id}:earn")
-    if earn is None or sale.payable_fen == 0:
+    if earn is None:
         return 0
     # int(): PostgreSQL sums a bigint column as numeric.
     reversed_before = int(db.session.scalar(select(func.coalesce(func.sum(SaleRefund.points_reversed), 0))
                                             .where(SaleRefund.sale_id == sale.id)))
-    # Proportional on the running total: floor(earned × refunded so far / paid).
-    due = sale.points_earned * (sale.refunded_fen + amount) // sale.payable_fen - reversed_before
+    # Proportional on the running total: floor(earned × refunded so far / paid); all of
+    # them for the one refund of a sale that cost nothing.
+    share = (sale.refunded_fen + amount, sale.payable_fen) if sale.payable_fen else (1, 1)
+    due = sale.points_earned * share[0] // share[1] - reversed_before
     if due <= 0:
         return 0
     entry = points.claw_back(earn, due, key=f"{key}:points", cause_type="refund", cause_ref=str(sale.id), now=now)

@@ -1,36 +1,37 @@
 """Quoting and committing a sale.
 
-`commit` is idempotent on (station, POS transaction number): the same number with the
-same request returns the first sale; with another request it is a DuplicateConflict.
-In one transaction it writes the sale and its lines and discounts, uses the coupons,
-takes the payment from stored value when asked, earns the points, moves the member up a
-tier when the sale crosses a threshold, and writes the receipt's outbox row.
+`commit` is idempotent on (station, POS transaction number), through loyalty.once: the
+same number with the same request (loyalty.till.sale_request) returns the first sale;
+with another request it is a DuplicateConflict. In one transaction it writes the sale
+and its lines and discounts, uses the coupons, takes the payment from stored value when
+asked, earns the points, moves the member up a tier when the sale crosses a threshold,
+and writes the receipt's outbox row (`write`, which checkout.sell also runs). The daily
+points cap counts the member's own sales of the business day, net of refunds
+(`earned_today`).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from loyalty.benefits import coupons as coupon_rules
 from loyalty import outbox
-from loyalty.books import points, stored_value
-from loyalty.till import pricing
-from loyalty.rules import engine as rules
+from loyalty.benefits import coupons as coupon_rules
 from loyalty.benefits import tiers
-from loyalty.errors import DuplicateConflict, NotFound, ValidationError
+from loyalty.books import points, stored_value
 from loyalty.books.ledger import utc
-from loyalty.people.members import account_of, lock_accounts
+from loyalty.errors import DuplicateConflict, NotFound, ValidationError
+from loyalty.once import run_once
+from loyalty.people.members import lock_accounts
 from loyalty.policy import BUSINESS_TZ, Policy
 from loyalty.policy import current as current_policy
-from models import Account, Coupon, FuelGrade, LedgerEntry, Member, Sale, SaleDiscount, SaleLine, Station, Tier
-
-Line = pricing.FuelLine | pricing.ShopLine
+from loyalty.rules import engine as rules
+from loyalty.till import price_list, pricing
+from loyalty.till.sale_request import Line, PayWith, SaleRequest
+from models import Account, Coupon, Member, Sale, SaleDiscount, SaleLine, SaleRefund, Station, Tier
 
 
 @dataclass(frozen=True)
@@ -53,38 +54,30 @@ def station_by_code(code: str) -> Station:
     return station
 
 
-def _check_lines(lines: list[Line]) -> None:
-    if not lines:
-        raise ValidationError("至少需要一行商品", field="lines")
-    known = set(db.session.scalars(select(FuelGrade.code)))
-    for i, line in enumerate(lines):
-        if isinstance(line, pricing.FuelLine):
-            if line.grade not in known:
-                raise ValidationError(f"未知油品 {line.grade}", field=f"lines[{i}].grade")
-            if line.litres_ml <= 0 or line.unit_price_fen <= 0:
-                raise ValidationError("升数和单价必须大于零", field=f"lines[{i}]")
-        elif line.amount_fen <= 0:
-            raise ValidationError("金额必须大于零", field=f"lines[{i}].amount_fen")
-
-
-def earned_today(account: Account, at: datetime) -> int:
-    """Points this account earned from sales since the start of `at`'s business day."""
+def earned_today(member: Member, at: datetime) -> int:
+    """Points the member's own sales earned since the start of `at`'s business day
+    (Asia/Shanghai), less what refunds of those sales took back: the daily cap is per
+    member and net of refunds, whether the points sit in the member's account or in a
+    family pool that others earn into too."""
     local = at.astimezone(BUSINESS_TZ)
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(local.tzinfo)
-    return int(db.session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-            LedgerEntry.account_id == account.id, LedgerEntry.kind == "earn",
-            LedgerEntry.cause_type == "sale", LedgerEntry.created_at >= start,
-            LedgerEntry.created_at < start + timedelta(days=1))))
+    # The window in UTC: SQLite keeps a datetime's digits and drops its zone, so a
+    # Shanghai midnight bound as such would be read as 00:00 UTC, eight hours late.
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+    day = (Sale.member_id == member.id, Sale.created_at >= start, Sale.created_at < start + timedelta(days=1))
+    earned = select(func.coalesce(func.sum(Sale.points_earned), 0)).where(*day).scalar_subquery()
+    taken_back = (select(func.coalesce(func.sum(SaleRefund.points_reversed), 0))
+                  .join(Sale, Sale.id == SaleRefund.sale_id).where(*day).scalar_subquery())
+    # int(): PostgreSQL sums a bigint column as numeric.
+    return int(db.session.scalar(select(earned - taken_back)))
 
 
 def price(station: Station, lines: list[Line], *, member: Member | None = None, coupon_ids=(),
-          now: datetime | None = None, policy: Policy | None = None, points_account: Account | None = None) -> Priced:
+          now: datetime | None = None, policy: Policy | None = None) -> Priced:
     """The quote (gross, discounts in order, payable) and the points it would earn.
-    Nothing is written; the member code is not consumed. `points_account`: the member's,
-    when the caller has it at hand already."""
+    Nothing is written; the member code is not consumed. The lines are checked against
+    the station's price list first (loyalty.till.price_list)."""
     now, policy = utc(now), policy or current_policy()
-    _check_lines(lines)
+    price_list.check(station, lines)
     tier = db.session.get(Tier, member.tier_id) if member and member.tier_id else None
     coupons = _coupons(member, coupon_ids)
     member_day = pricing.MemberDay(policy.member_day_per_litre_fen, frozenset(policy.member_day_weekdays)) \
@@ -98,7 +91,7 @@ def price(station: Station, lines: list[Line], *, member: Member | None = None, 
         else rules.ShopLine(q.line.category, q.paid_fen) for q in quote.lines])
     who = rules.MemberFacts(tier_code=tier.code if tier else None, identity=member.identity,
                             birthday=member.birthday)
-    today = earned_today(points_account or account_of(member, "points"), now)
+    today = earned_today(member, now)
     return Priced(quote, rules.evaluate(facts, who, earned_today=today))
 
 
@@ -115,82 +108,65 @@ def _coupons(member: Member | None, coupon_ids) -> list[Coupon]:
     return [found[i] for i in ids]
 
 
-def request_hash(member_id, lines: list[Line], coupon_ids, pay_with: str, nozzle) -> str:
-    """A fingerprint of what was asked, to tell a POS retry from a conflicting reuse."""
-    body = {"member": member_id, "coupons": list(coupon_ids or ()), "pay_with": pay_with, "nozzle": nozzle,
-            "lines": [[line.kind, line.grade, line.litres_ml, getattr(line, "unit_price_fen", None),
-                       line.category, line.sku, line.amount_fen] for line in lines]}
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-
 def sale_by_txn(station: Station, pos_txn_no: str) -> Sale | None:
     """The station's sale with this POS transaction number, if any."""
     return db.session.scalars(select(Sale).where(Sale.station_id == station.id,
                                                  Sale.pos_txn_no == pos_txn_no)).first()
 
 
-def _existing(station: Station, pos_txn_no: str, fingerprint: str) -> Sale | None:
-    sale = sale_by_txn(station, pos_txn_no)
-    if sale is not None and sale.request_hash != fingerprint:
-        raise DuplicateConflict(pos_txn_no=pos_txn_no, sale_id=sale.id)
+def first_sale(station: Station, request: SaleRequest) -> Sale | None:
+    """The sale a request with this POS number already made, or None; DuplicateConflict
+    when that sale was asked for with another body."""
+    sale = sale_by_txn(station, request.pos_txn_no)
+    if sale is not None and sale.request_hash != request.fingerprint():
+        raise DuplicateConflict(pos_txn_no=request.pos_txn_no, sale_id=sale.id)
     return sale
 
 
 def commit(station_code: str, pos_txn_no: str, lines: list[Line], *, member_id: int | None = None,
-           coupon_ids=(), pay_with: str = "external", nozzle: str | None = None,
+           coupon_ids=(), pay_with: str = PayWith.EXTERNAL, nozzle: str | None = None,
            now: datetime | None = None, policy: Policy | None = None) -> Committed:
-    """Commit a sale (see the module docstring) and return it. Errors — InsufficientBalance,
-    CouponNotApplicable, ValidationError, NotFound, DuplicateConflict — leave nothing written."""
-    if not pos_txn_no or len(pos_txn_no) > 64:
-        raise ValidationError("POS 流水号必填，最长 64 位", field="pos_txn_no")
-    if pay_with not in ("balance", "external"):
-        raise ValidationError("pay_with 只能是 balance 或 external", field="pay_with")
-    now, policy = utc(now), policy or current_policy()
+    """Commit a sale credited to `member_id` (see the module docstring) and return it.
+    Errors — InsufficientBalance, CouponNotApplicable, ValidationError, NotFound,
+    DuplicateConflict, LineAmountMismatch, UnitPriceMismatch — leave nothing written."""
+    request = SaleRequest(station_code, pos_txn_no, lines, member_id=member_id, coupon_ids=coupon_ids,
+                          pay_with=pay_with, nozzle=nozzle)
     station = station_by_code(station_code)
-    fingerprint = request_hash(member_id, lines, coupon_ids, pay_with, nozzle)
-    try:
-        result = _commit(station, pos_txn_no, fingerprint, lines, member_id, coupon_ids, pay_with, nozzle,
-                         now, policy)
-        db.session.commit()
-    except IntegrityError:
-        # Another request with this transaction number committed first: return its sale.
-        db.session.rollback()
-        sale = _existing(station, pos_txn_no, fingerprint)
-        if sale is None:
-            raise
-        return Committed(sale, False)
-    except Exception:
-        db.session.rollback()
-        raise
-    return result
+
+    def write_for_member() -> Sale:
+        member = db.session.get(Member, member_id) if member_id is not None else None
+        if member_id is not None and member is None:
+            raise NotFound("会员不存在", field="member_id")
+        return write(station, request, member, now=now, policy=policy)
+
+    done = run_once(request.key, lambda: first_sale(station, request), write_for_member)
+    return Committed(done.result, done.created)
 
 
-def _commit(station, pos_txn_no, fingerprint, lines, member_id, coupon_ids, pay_with, nozzle, now, policy):
-    member = db.session.get(Member, member_id) if member_id is not None else None
-    if member_id is not None and member is None:
-        raise NotFound("会员不存在", field="member_id")
+def write(station: Station, request: SaleRequest, member: Member | None, *, now: datetime | None = None,
+          policy: Policy | None = None) -> Sale:
+    """Write the sale credited to `member` (the request's, or the nozzle's), flushed and
+    not committed: for a command run by loyalty.once.run_once under the request's key."""
+    now, policy = utc(now), policy or current_policy()
     accounts = {}
     if member is not None:
-        # One member's sales queue up here, so a retry sees the first sale once committed.
+        # One member's sales queue up here: balances and today's points are read current.
         accounts = lock_accounts(member)
-    elif pay_with == "balance":
+    elif request.pay_with is PayWith.BALANCE:
         raise ValidationError("储值支付需要会员身份", field="pay_with")
-    existing = _existing(station, pos_txn_no, fingerprint)
-    if existing is not None:
-        return Committed(existing, False)
-    priced = price(station, lines, member=member, coupon_ids=coupon_ids, now=now, policy=policy,
-                   points_account=accounts.get("points"))
-    sale = _write_sale(station, pos_txn_no, fingerprint, member, pay_with, nozzle, priced, now)
+    priced = price(station, list(request.lines), member=member, coupon_ids=request.coupon_ids, now=now,
+                   policy=policy)
+    sale = _write_sale(station, request, member, priced, now)
     if member is not None:
         _settle(sale, member, accounts, priced, now, policy)
-    return Committed(sale, True)
+    return sale
 
 
-def _write_sale(station, pos_txn_no, fingerprint, member, pay_with, nozzle, priced: Priced, now) -> Sale:
+def _write_sale(station: Station, request: SaleRequest, member: Member | None, priced: Priced, now) -> Sale:
     q = priced.quote
-    sale = Sale(station_id=station.id, pos_txn_no=pos_txn_no, request_hash=fingerprint,
-                member_id=member.id if member else None, nozzle=nozzle, gross_fen=q.gross_fen,
-                discount_fen=q.discount_fen, payable_fen=q.payable_fen, pay_with=pay_with,
+    sale = Sale(station_id=station.id, pos_txn_no=request.pos_txn_no, request_hash=request.fingerprint(),
+                member_id=member.id if member else None, nozzle=request.nozzle, gross_fen=q.gross_fen,
+                discount_fen=q.discount_fen, payable_fen=q.payable_fen, pay_with=str(request.pay_with),
                 litres_ml=q.litres_ml, points_earned=priced.points.total,
                 points_breakdown=json.dumps([[label, n] for label, n in priced.points.lines], ensure_ascii=False),
                 created_at=now)
@@ -209,7 +185,7 @@ def _write_sale(station, pos_txn_no, fingerprint, member, pay_with, nozzle, pric
 def _settle(sale: Sale, member: Member, accounts: dict[str, Account], priced: Priced, now, policy) -> None:
     if priced.quote.coupon_ids:
         coupon_rules.use(priced.quote.coupon_ids, member, sale.id, now=now)
-    if sale.pay_with == "balance" and sale.payable_fen > 0:
+    if sale.pay_with == PayWith.BALANCE and sale.payable_fen > 0:
         stored_value.pay(accounts["stored_value"], sale.payable_fen, key=f"sale:{sale.id}:pay",
                          cause_type="sale", cause_ref=str(sale.id), policy=policy)
         sale.paid_from_balance_fen = sale.payable_fen

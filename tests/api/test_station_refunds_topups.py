@@ -1,4 +1,6 @@
 """Refunds and top-ups over the station API."""
+from datetime import datetime, timezone
+
 from api.pos_helpers import error_code, fuel
 from sqlalchemy import func, select
 
@@ -7,6 +9,8 @@ from loyalty.books import invariants
 from loyalty.till import member_codes
 from loyalty.people import members
 from models import LedgerEntry
+
+WEDNESDAY = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai: no member day
 
 
 def balance(member, kind="stored_value") -> int:
@@ -21,24 +25,29 @@ def paid_sale(pos, code) -> dict:
     return response.get_json()["sale"]
 
 
-def test_a_partial_refund_then_the_rest(pos, member, code):
-    sale = paid_sale(pos, code)
-    half = sale["payable_fen"] // 2
+def test_a_partial_refund_then_the_rest(pos, world, member, code):
+    world.config["STATION_API_NOW"] = WEDNESDAY
+    sale = paid_sale(pos, lambda: code(now=WEDNESDAY))
+    # 40 L x 7.65 = 30600 fen from the balance, 40 points (1 a litre, a Wednesday).
+    assert (sale["payable_fen"], sale["points_earned"]) == (30600, 40)
+    half = 15300
     first = pos.post(f"/sales/{sale['id']}/refund", {"refund_no": "R1", "amount_fen": half})
     assert first.status_code == 201, first.get_json()
     refund = first.get_json()["refund"]
     assert refund["amount_fen"] == half and refund["balance_returned_fen"] == half
-    assert refund["points_reversed"] == sale["points_earned"] * half // sale["payable_fen"]
+    # Half the money back: half the points, 40 x 15300 / 30600 = 20.
+    assert refund["points_reversed"] == 20
     assert first.get_json()["sale"]["refunded_fen"] == half
-    assert balance(member) == 105000 - sale["payable_fen"] + half
+    assert balance(member) == 105000 - 30600 + 15300 == 89700
     retry = pos.post(f"/sales/{sale['id']}/refund", {"refund_no": "R1", "amount_fen": half})
     assert retry.status_code == 200 and retry.get_json()["refund"]["id"] == refund["id"]
     conflict = pos.post(f"/sales/{sale['id']}/refund", {"refund_no": "R1", "amount_fen": half - 1})
     assert conflict.status_code == 409 and error_code(conflict) == "duplicate_conflict"
-    too_much = pos.post(f"/sales/{sale['id']}/refund", {"refund_no": "R2", "amount_fen": sale["payable_fen"]})
+    too_much = pos.post(f"/sales/{sale['id']}/refund", {"refund_no": "R2", "amount_fen": 30600})
     assert too_much.status_code == 422 and error_code(too_much) == "validation_error"
     rest = pos.post(f"/sales/{sale['id']}/refund", {"refund_no": "R3"})  # no amount: all that is left
-    assert rest.status_code == 201 and rest.get_json()["refund"]["amount_fen"] == sale["payable_fen"] - half
+    assert rest.status_code == 201 and rest.get_json()["refund"]["amount_fen"] == 30600 - 15300
+    assert rest.get_json()["refund"]["points_reversed"] == 40 - 20
     assert balance(member) == 105000 and balance(member, "points") == 0
     assert invariants.check(db.session) == []
 
@@ -89,3 +98,25 @@ def test_a_failed_topup_writes_nothing_and_keeps_the_code(pos, member, code):
     assert member_codes.resolve(the_code).id == member.id
     invalid = topup(pos, "66" + "0" * 16)
     assert invalid.status_code == 422 and error_code(invalid) == "code_invalid"
+
+
+def test_a_sale_paid_wholly_by_a_coupon_can_be_refunded_and_gets_its_coupon_back(pos, member, code):
+    from loyalty.benefits import coupons
+    from models import Coupon
+    wash = coupons.issue(member, "WASH_FREE", key="c1")
+    db.session.commit()
+    sold = pos.post("/sales", {"pos_txn_no": "T1", "member_code": code(), "coupon_ids": [wash.id],
+                               "lines": [{"kind": "shop", "category": "car_wash", "amount_fen": 3000}]})
+    assert sold.status_code == 201, sold.get_json()
+    sale = sold.get_json()["sale"]
+    assert sale["payable_fen"] == 0  # the free car wash covers the whole 30 yuan
+    response = pos.post(f"/sales/{sale['id']}/refund", {"refund_no": "R1"})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["refund"]["amount_fen"] == 0
+    db.session.expire_all()
+    assert db.session.get(Coupon, wash.id).status == "issued"
+    retry = pos.post(f"/sales/{sale['id']}/refund", {"refund_no": "R1"})
+    assert retry.status_code == 200 and retry.get_json()["refund"]["id"] == response.get_json()["refund"]["id"]
+    again = pos.post(f"/sales/{sale['id']}/refund", {"refund_no": "R2"})  # nothing left to refund
+    assert again.status_code == 422 and error_code(again) == "validation_error"
+    assert invariants.check(db.session) == []

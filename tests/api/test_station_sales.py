@@ -7,10 +7,13 @@ from sqlalchemy import func, select
 
 from extensions import db
 from loyalty.benefits import coupons
-from loyalty.till import member_codes, sales
+from loyalty.till import member_codes
 from loyalty.people import members
-from loyalty.till.pricing import FuelLine, ShopLine
 from models import LedgerEntry, Sale
+
+# The station API's clock, pinned (web/api/clock.py) where points depend on the weekday:
+# a Wednesday, 10:00 in Shanghai, so no member day (Tuesday) and no birthday.
+WEDNESDAY = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)
 
 
 def count(model) -> int:
@@ -46,39 +49,44 @@ def test_resolve_errors(pos, member, make, expected, status):
     assert response.status_code == status and error_code(response) == expected
 
 
-def test_quote_prices_like_the_loyalty_core_and_uses_nothing_up(pos, world, code):
+def test_quote_prices_a_gold_members_fuel_and_drink_and_uses_nothing_up(pos, world, code):
+    world.config["STATION_API_NOW"] = WEDNESDAY
     gold = members.create_member("13900000009", tier_code="gold", consent=True)
     db.session.commit()
-    the_code = member_codes.issue(gold).code
+    the_code = member_codes.issue(gold, now=WEDNESDAY).code
     lines = [fuel("40.00"), {"kind": "shop", "category": "drinks", "amount_fen": 500, "sku": "COLA"}]
     response = pos.post("/sales/quote", {"member_code": the_code, "lines": lines})
     assert response.status_code == 200, response.get_json()
     quote = response.get_json()["quote"]
-    expected = sales.price(sales.station_by_code("S001"),
-                           [FuelLine("92", 40000, 765), ShopLine("drinks", 500, "COLA")], member=gold)
-    assert quote["gross_fen"] == 30600 + 500 == expected.quote.gross_fen
-    assert quote["discounts"][0] == {"label": "金卡直降 0.10元/升", "amount_fen": 400}
-    assert quote["payable_fen"] == expected.quote.payable_fen
-    assert quote["points"]["total"] == expected.points.total > 0
-    assert [[b["label"], b["points"]] for b in quote["points"]["breakdown"]] == \
-        [list(line) for line in expected.points.lines]
+    # 40 L x 7.65 = 306.00 yuan, and a 5 yuan drink.
+    assert quote["gross_fen"] == 30600 + 500
+    # 金卡 0.10 yuan off each litre: 40 x 10 = 400 fen.
+    assert quote["discounts"] == [{"label": "金卡直降 0.10元/升", "amount_fen": 400}]
+    assert quote["payable_fen"] == 31100 - 400
+    # 92#: 1 point a litre = 40; the drink: 10 points a 100 yuan x 5 yuan = 0.5;
+    # x 1.5 for gold = 60.75, floored once = 60: the 40, then the gold multiplier's 20.
+    assert quote["points"] == {"total": 60, "breakdown": [{"label": "92# 每升1分", "points": 40},
+                                                          {"label": "金卡 1.5倍", "points": 20}]}
     assert response.get_json()["member"]["id"] == gold.id
     # Quoting twice with the same code: it is still live.
     assert pos.post("/sales/quote", {"member_code": the_code, "lines": lines}).status_code == 200
-    assert member_codes.resolve(the_code).id == gold.id
+    assert member_codes.resolve(the_code, WEDNESDAY).id == gold.id
     assert count(Sale) == 0
 
 
-def test_a_sale_uses_the_code_and_earns_points(pos, member, code):
-    the_code = code()
+def test_a_sale_uses_the_code_and_earns_points(pos, world, member, code):
+    world.config["STATION_API_NOW"] = WEDNESDAY
+    the_code = code(now=WEDNESDAY)
     response = pos.post("/sales", {"pos_txn_no": "T1", "member_code": the_code, "lines": [fuel("40.00")],
                                    "pay_with": "balance", "station_nozzle": "3"})
     assert response.status_code == 201, response.get_json()
     sale = response.get_json()["sale"]
     assert sale["pos_txn_no"] == "T1" and sale["station_code"] == "S001" and sale["station_nozzle"] == "3"
-    assert sale["gross_fen"] == 30600 and sale["payable_fen"] == 30600 - sum(d["amount_fen"] for d in sale["discounts"])
-    assert sale["points_earned"] >= 40 and sale["member"]["points"] == sale["points_earned"]
-    assert sale["balance_fen"] == 105000 - sale["payable_fen"] == balance(member)
+    # A normal member on a Wednesday: 40 L x 7.65 = 306.00 yuan, no discount, 1 point a litre.
+    assert (sale["gross_fen"], sale["discounts"], sale["payable_fen"]) == (30600, [], 30600)
+    assert sale["points_earned"] == 40 and sale["member"]["points"] == 40
+    assert sale["paid_from_balance_fen"] == 30600
+    assert sale["balance_fen"] == 105000 - 30600 == balance(member)
     again = pos.post("/sales", {"pos_txn_no": "T2", "member_code": the_code, "lines": [fuel("40.00")]})
     assert again.status_code == 410 and error_code(again) == "code_used"
 
@@ -184,3 +192,13 @@ def test_a_station_sees_only_its_own_sales(pos, other_pos, member, code):
     assert mine.get_json()["sale"]["member"]["id"] == member.id
     for response in (other_pos.get(f"/sales/{sale_id}"), pos.get("/sales/999999"), pos.get(f"/sales/{2 ** 63}")):
         assert response.status_code == 404 and error_code(response) == "not_found"
+
+
+def test_a_sale_on_member_day_earns_double_at_the_pinned_clock(pos, world, member, code):
+    tuesday = WEDNESDAY - timedelta(days=1)  # 17 November 2026, 10:00 in Shanghai
+    world.config["STATION_API_NOW"] = tuesday
+    response = pos.post("/sales", {"pos_txn_no": "T1", "member_code": code(now=tuesday), "lines": [fuel("40.00")]})
+    assert response.status_code == 201, response.get_json()
+    sale = response.get_json()["sale"]
+    # 40 points for 40 L of 92#, x 2 on Tuesday (周二会员日): 80, whatever day the suite runs.
+    assert sale["points_earned"] == 80 and sale["created_at"] == "2026-11-17T02:00:00Z"

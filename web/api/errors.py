@@ -10,6 +10,8 @@ HTTP tooling; the message is Chinese, fit to show a cashier. Statuses:
     410 code_expired, code_used                            the member code was good but is no more: refresh it
     413 payload_too_large                                  the body is over 256 KB (chunked or not): not read further
     422 validation_error, code_invalid                     the request itself is wrong (malformed JSON too)
+    422 line_amount_mismatch, unit_price_mismatch          a fuel line's amount or unit price is not what
+                                                           litres x price / the station's price list say
 """
 from __future__ import annotations
 
@@ -31,7 +33,10 @@ STATUS = {
     "code_expired": 410, "code_used": 410,
     "payload_too_large": 413,
     "validation_error": 422, "code_invalid": 422,
+    "line_amount_mismatch": 422, "unit_price_mismatch": 422,
 }
+# Codes whose error names the request field at fault.
+FIELD_CODES = ("validation_error", "line_amount_mismatch", "unit_price_mismatch")
 MESSAGES = {
     "invalid_signature": "签名无效",
     "stale_timestamp": "请求时间与服务器相差超过 300 秒，请校准 POS 时钟",
@@ -70,7 +75,7 @@ def _too_large(exc: RequestEntityTooLarge):
 def _loyalty_error(exc: LoyaltyError):
     # Details (ids, reasons) help support; never the member code or a phone, which are not in them.
     log.info("station API %s %s -> %s %s", request.method, request.path, exc.code, exc.details)
-    field = exc.details.get("field") if exc.code == "validation_error" else None
+    field = exc.details.get("field") if exc.code in FIELD_CODES else None
     message = exc.message
     if field and not message.startswith(f"{field}:"):
         message = f"{field}: {message}"  # the POS developer sees which field at once

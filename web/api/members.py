@@ -5,6 +5,7 @@ from flask import g, jsonify
 
 from loyalty.till import checkout, member_codes, nozzles
 from loyalty.errors import NotFound
+from web.api import clock
 from web.api.openapi import operation
 from web.api.schema import Arr, Int, Obj, Str
 
@@ -30,8 +31,9 @@ RESOLVE = Obj("ResolveRequest", {"code": MEMBER_CODE})
 @operation("POST", "/member-codes/resolve", summary="识别会员码（不消耗会员码）", body=RESOLVE,
            response=MEMBER_REPLY, errors=("code_expired", "code_used", "code_invalid"))
 def resolve_member_code(body):
-    member = member_codes.resolve(body["code"])
-    return jsonify(member=checkout.summary(member, g.station_code))
+    now = clock.now()
+    member = member_codes.resolve(body["code"], now)
+    return jsonify(member=checkout.summary(member, g.station_code, now))
 
 
 @operation("GET", "/nozzles/<nozzle>/member", summary="查询扫码关联到本站某油枪的会员",

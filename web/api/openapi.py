@@ -24,7 +24,8 @@ AUTH_ERRORS = ("invalid_signature", "stale_timestamp", "nonce_reused", "payload_
 ERROR = Obj("Error", {"error": Obj(None, {
     "code": Str(max_len=64, description="稳定的错误码，见 docs/station-api.md", example="code_used"),
     "message": Str(max_len=500, description="给收银员看的中文说明"),
-    "field": Str(max_len=64, description="validation_error 时：出错的字段，如 lines[0].litres"),
+    "field": Str(max_len=64, description="validation_error、unit_price_mismatch、line_amount_mismatch 时："
+                                         "出错的字段，如 lines[0].litres"),
 }, optional=("field",))})
 _PARAM = re.compile(r"<(?:(int|string):)?(\w+)>")
 

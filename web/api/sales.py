@@ -7,17 +7,21 @@ from extensions import db
 from loyalty.till import checkout, refunds
 from loyalty.errors import NotFound
 from models import Member, Sale
+from loyalty.till.sale_request import PayWith
+from web.api import clock
 from web.api.openapi import operation
 from web.api.sale_shapes import (QUOTE, QUOTE_REPLY, REFUND, REFUND_REPLY, SALE, SALE_REPLY, lines_of,
                                  sale_json)
 
 CODE_ERRORS = ("code_expired", "code_used", "code_invalid")
-SALE_ERRORS = CODE_ERRORS + ("insufficient_balance", "coupon_not_applicable", "not_found")
+SALE_ERRORS = CODE_ERRORS + ("insufficient_balance", "coupon_not_applicable", "not_found",
+                             "line_amount_mismatch", "unit_price_mismatch")
 
 
 def _order(body: dict) -> dict:
     return {"member_code": body["member_code"], "nozzle": body["station_nozzle"],
-            "coupon_ids": body["coupon_ids"] or [], "pay_with": body["pay_with"] or "external"}
+            "coupon_ids": body["coupon_ids"] or [], "pay_with": body["pay_with"] or PayWith.EXTERNAL,
+            "now": clock.now()}
 
 
 def _summary(member: Member | None) -> dict | None:
@@ -66,7 +70,7 @@ def get_sale(sale_id: int):
            summary="退款（给出 amount_fen 为部分退款；按 refund_no 幂等）", errors=("not_found", "duplicate_conflict"))
 def refund_sale(sale_id: int, body):
     sale = _own_sale(sale_id)
-    refund, created = refunds.refund(sale.id, body["refund_no"], body["amount_fen"])
+    refund, created = refunds.refund(sale.id, body["refund_no"], body["amount_fen"], now=clock.now())
     sale = db.session.get(Sale, refund.sale_id)
     return jsonify(refund={
         "id": refund.id, "sale_id": refund.sale_id, "refund_no": refund.refund_no, "amount_fen": refund.amount_fen,

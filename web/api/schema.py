@@ -77,6 +77,19 @@ class Enum(Schema):
         return {"type": "string", "enum": list(self.values)}
 
 
+class Bool(Schema):
+    def __init__(self, description=None):
+        self.description = description
+
+    def parse(self, value, path):
+        if not isinstance(value, bool):
+            _fail(path, "应为 true 或 false")
+        return value
+
+    def _schema(self, components):
+        return {"type": "boolean"}
+
+
 class Int(Schema):
     def __init__(self, minimum: int | None = None, maximum: int | None = None, description=None, example=None,
                  nullable=False):

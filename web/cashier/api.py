@@ -25,7 +25,7 @@ from web.cashier.receipts import money, quote_json, sale_json
 
 log = logging.getLogger("youka.cashier")
 _REF = re.compile(r"^[A-Za-z0-9_.:\-]{4,64}$")
-# loyalty.till.checkout.PAY_METHODS, as the cashier names them.
+# loyalty.till.topups.PAY_METHODS, as the cashier names them.
 PAY_METHODS = {"cash": "现金", "wechat": "微信支付", "alipay": "支付宝", "unionpay": "云闪付", "card": "银行卡"}
 
 

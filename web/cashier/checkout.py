@@ -3,19 +3,15 @@
 A code or a nozzle goes through loyalty.till.checkout, as the station API does: the sale
 consumes the code (or takes the nozzle's attachment) only if it commits, and a retry of
 the same POS number answers with the first sale. A member found by phone has no code to
-consume: their sale and top-up go to loyalty.till.sales / loyalty.books.stored_value directly.
+consume: their sale goes to loyalty.till.sales, their top-up to loyalty.till.topups.topup_member.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from extensions import db
-from loyalty.till import checkout, nozzles, sales
 from loyalty.books import stored_value
-from loyalty.errors import NotFound
-from loyalty.people.members import account_of
+from loyalty.till import checkout, sales, topups
+from loyalty.till.sale_request import PayWith
 from models import Member, Sale
 from web.cashier.members import Identified
 
@@ -26,7 +22,8 @@ class ToppedUp:
     member: Member
 
 
-def quote(station, lines, who: Identified | None, *, coupon_ids=(), pay_with: str = "external") -> sales.Priced:
+def quote(station, lines, who: Identified | None, *, coupon_ids=(),
+          pay_with: str = PayWith.EXTERNAL) -> sales.Priced:
     """The quote and points; nothing is written or used up. With pay_with "balance" the
     balance must cover the payable amount (InsufficientBalance before confirming)."""
     if who is not None and who.via in ("code", "nozzle"):
@@ -36,14 +33,8 @@ def quote(station, lines, who: Identified | None, *, coupon_ids=(), pay_with: st
     return sales.price(station, lines, member=who.member if who else None, coupon_ids=coupon_ids)
 
 
-def _retry_of(station_code: str, pos_txn_no: str) -> bool:
-    station = sales.station_by_code(station_code)
-    return db.session.scalar(select(Sale.id).where(Sale.station_id == station.id,
-                                                   Sale.pos_txn_no == pos_txn_no)) is not None
-
-
 def commit_sale(station_code: str, pos_txn_no: str, lines, who: Identified | None, *,
-                coupon_ids=(), pay_with: str = "external", nozzle: str | None = None) -> tuple[Sale, bool]:
+                coupon_ids=(), pay_with: str = PayWith.EXTERNAL, nozzle: str | None = None) -> tuple[Sale, bool]:
     """Commit the sale; returns (sale, created). created is False for a retry."""
     if who is not None and who.via == "phone":
         done = sales.commit(station_code, pos_txn_no, lines, member_id=who.member.id, coupon_ids=coupon_ids,
@@ -55,28 +46,19 @@ def commit_sale(station_code: str, pos_txn_no: str, lines, who: Identified | Non
         done = sales.commit(station_code, pos_txn_no, lines, coupon_ids=coupon_ids, pay_with=pay_with,
                             nozzle=nozzle)
         return done.sale, done.created
-    if who.via == "nozzle" and nozzles.attached(station_code, who.nozzle) is None \
-            and not _retry_of(station_code, pos_txn_no):
-        # The attachment lapsed after the quote: never let the sale fall back to a walk-in.
-        raise NotFound(f"{who.nozzle} 号油枪的会员已超时，请重新识别", field="nozzle")
+    # Via the nozzle, the member must still be attached when the sale takes them (checked
+    # under the sale's lock): an attachment that lapsed after the quote never turns the
+    # sale into a walk-in's.
     sold = checkout.sell(station_code, pos_txn_no, lines, member_code=who.code,
                          nozzle=who.nozzle if who.via == "nozzle" else nozzle,
-                         coupon_ids=coupon_ids, pay_with=pay_with)
+                         coupon_ids=coupon_ids, pay_with=pay_with, nozzle_member_required=who.via == "nozzle")
     return sold.sale, sold.created
 
 
 def topup(station_code: str, who: Identified, topup_no: str, amount_fen: int, pay_method: str) -> ToppedUp:
     """Top up and commit, idempotent on (station, topup_no); a code is used up."""
     if who.via == "code":
-        done = checkout.topup(station_code, topup_no, who.code, amount_fen, pay_method)
-        return ToppedUp(done.result, done.member)
-    # The same key as loyalty.till.checkout's, so one top-up number means one top-up either way.
-    key = f"topup:{station_code}:{topup_no}"
-    try:
-        result = stored_value.topup(account_of(who.member, "stored_value"), amount_fen, key=key,
-                                    cause_ref=f"{station_code}:{topup_no}", pay_method=pay_method)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return ToppedUp(result, who.member)
+        done = topups.topup(station_code, topup_no, who.code, amount_fen, pay_method)
+    else:
+        done = topups.topup_member(station_code, who.member, topup_no, amount_fen, pay_method)
+    return ToppedUp(done.result, done.member)
