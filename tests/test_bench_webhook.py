@@ -8,45 +8,21 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
+
+from tests.siblings import sibling_database, sibling_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 LINE = re.compile(r"^\((a|b)\) .+: requests (\d+)  errors (\d+)  throughput ([\d.]+) req/s  "
                   r"p50 ([\d.]+) ms  p99 ([\d.]+) ms$")
 
 
-def sibling_redis(url: str) -> str:
-    """The same Redis, another of its 16 dbs: 8 away from the tests' (2 -> 10, 9 -> 1)."""
-    parts = urlsplit(url)
-    if parts.scheme == "unix":  # unix:///path/redis.sock?db=N
-        db = (int(parse_qs(parts.query).get("db", ["0"])[0]) + 8) % 16
-        return f"unix://{parts.path}?db={db}"
-    db = (int(parts.path.strip("/") or 0) + 8) % 16
-    return urlunsplit(parts._replace(path=f"/{db}"))
-
-
 @pytest.fixture
 def bench_database(database_url, tmp_path):
     """A database of the bench's own beside the tests' (`<name>_webhook_bench`), made afresh, dropped after."""
-    url = make_url(database_url)
-    if not url.drivername.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'webhook-bench.db'}"
-        return
-    name = f"{url.database}_webhook_bench"
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-
-    def drop(conn):
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    with psycopg.connect(admin, autocommit=True) as conn:
-        drop(conn)
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        drop(conn)
+    with sibling_database(database_url, "webhook_bench", tmp_path) as url:
+        yield url
 
 
 def test_the_bench_uses_services_beside_the_tests_own():
