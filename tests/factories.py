@@ -4,12 +4,13 @@ an openid, points lots at a known time, sales through the real commit path.
 Each factory commits, as the code under test would see committed data."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from extensions import db
 from loyalty.books import points
 from loyalty.people import members
+from loyalty.policy import BUSINESS_TZ
 from loyalty.till import sales
 from loyalty.till.pricing import FuelLine
 from models import Member, Sale, WeChatBinding
@@ -51,3 +52,12 @@ def fuel_sale(member: Member | None, litres: str, *, grade: str = "92", unit_pri
     line = FuelLine(grade=grade, litres_ml=int(Decimal(litres) * 1000), unit_price_fen=unit_price_fen)
     return sales.commit(station, txn or f"T{at:%Y%m%d%H%M%S}", [line],
                         member_id=member.id if member else None, pay_with=pay_with, now=at).sale
+
+
+def on_weekday(start: datetime, member_day: bool) -> datetime:
+    """The first moment from `start` on, a whole number of days later, that is (or is not)
+    a Tuesday in Shanghai: the demo rules' member day, which doubles points."""
+    at = start
+    while (at.astimezone(BUSINESS_TZ).isoweekday() == 2) != member_day:
+        at += timedelta(days=1)
+    return at

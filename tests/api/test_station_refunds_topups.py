@@ -26,7 +26,7 @@ def paid_sale(pos, code) -> dict:
 
 
 def test_a_partial_refund_then_the_rest(pos, world, member, code):
-    world.config["STATION_API_NOW"] = WEDNESDAY
+    world.config["PINNED_NOW"] = WEDNESDAY
     sale = paid_sale(pos, lambda: code(now=WEDNESDAY))
     # 40 L x 7.65 = 30600 fen from the balance, 40 points (1 a litre, a Wednesday).
     assert (sale["payable_fen"], sale["points_earned"]) == (30600, 40)

@@ -50,7 +50,7 @@ def test_resolve_errors(pos, member, make, expected, status):
 
 
 def test_quote_prices_a_gold_members_fuel_and_drink_and_uses_nothing_up(pos, world, code):
-    world.config["STATION_API_NOW"] = WEDNESDAY
+    world.config["PINNED_NOW"] = WEDNESDAY
     gold = members.create_member("13900000009", tier_code="gold", consent=True)
     db.session.commit()
     the_code = member_codes.issue(gold, now=WEDNESDAY).code
@@ -75,7 +75,7 @@ def test_quote_prices_a_gold_members_fuel_and_drink_and_uses_nothing_up(pos, wor
 
 
 def test_a_sale_uses_the_code_and_earns_points(pos, world, member, code):
-    world.config["STATION_API_NOW"] = WEDNESDAY
+    world.config["PINNED_NOW"] = WEDNESDAY
     the_code = code(now=WEDNESDAY)
     response = pos.post("/sales", {"pos_txn_no": "T1", "member_code": the_code, "lines": [fuel("40.00")],
                                    "pay_with": "balance", "station_nozzle": "3"})
@@ -196,7 +196,7 @@ def test_a_station_sees_only_its_own_sales(pos, other_pos, member, code):
 
 def test_a_sale_on_member_day_earns_double_at_the_pinned_clock(pos, world, member, code):
     tuesday = WEDNESDAY - timedelta(days=1)  # 17 November 2026, 10:00 in Shanghai
-    world.config["STATION_API_NOW"] = tuesday
+    world.config["PINNED_NOW"] = tuesday
     response = pos.post("/sales", {"pos_txn_no": "T1", "member_code": code(now=tuesday), "lines": [fuel("40.00")]})
     assert response.status_code == 201, response.get_json()
     sale = response.get_json()["sale"]

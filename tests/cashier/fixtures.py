@@ -5,17 +5,30 @@ tests that `from conftest import ...`. Test modules import these fixtures by nam
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 import pytest
 
 from extensions import db
 from loyalty import demo
 from loyalty.people import staff as staff_rules
+from tests.factories import on_weekday
 
 PASSWORD = "till-pass-2026"
 # username -> (role, station)
 STAFF = {"li": ("cashier", "S001"), "wang": ("station_manager", "S001"),
          "zhao": ("cashier", "S002"), "hq": ("hq_admin", None)}
+
+
+@pytest.fixture
+def pinned_clock(app_config):
+    """The till's clock (web/clock.py) pinned for the whole test to a moment that is not
+    member day, no earlier than now (make coupons and codes at it, `now=pinned_clock`): the points
+    arithmetic is the same on every day and never flips at midnight going into Tuesday.
+    A test moves it with `app.config["PINNED_NOW"] = ...`."""
+    at = on_weekday(datetime.now(timezone.utc), member_day=False)
+    app_config.update(PINNED_NOW=at)
+    return at
 
 
 @pytest.fixture

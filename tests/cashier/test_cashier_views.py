@@ -3,9 +3,8 @@ login rate limit, and a sale's life (identify, quote, commit, refund, top-up) ov
 JSON endpoints, with the errors a cashier sees."""
 from __future__ import annotations
 
-from datetime import datetime
-
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from extensions import db
@@ -14,24 +13,27 @@ from loyalty import demo
 from loyalty.till import member_codes, nozzles
 from loyalty.people import members
 from loyalty.people import staff as staff_rules
-from loyalty.policy import BUSINESS_TZ
 from models import Sale, Staff
-from tests.cashier.fixtures import PASSWORD, form_csrf, login, till  # noqa: F401  (fixtures)
+from tests.cashier.fixtures import PASSWORD, form_csrf, login, pinned_clock, till  # noqa: F401  (fixtures)
+from tests.factories import on_weekday
 
 FUEL_40 = {"kind": "fuel", "grade": "92", "litres": "40.00"}
 
 
-def member_day_factor() -> int:
-    # The demo rules double points on Tuesdays (business time); the API prices at "now".
-    return 2 if datetime.now(BUSINESS_TZ).isoweekday() == 2 else 1
+@pytest.fixture(autouse=True)
+def _clock(pinned_clock):
+    """Every test here runs at a pinned moment that is not member day (see pinned_clock)."""
+    return pinned_clock
 
 
 def demo_code() -> str:
-    return member_codes.issue(demo.demo_member()).code
+    """A fresh code of the demo member, issued at the till's pinned clock."""
+    return member_codes.issue(demo.demo_member(), now=current_app.config["PINNED_NOW"]).code
 
 
 def give_coupon(template: str) -> int:
-    coupon = coupons.issue(demo.demo_member(), template, key=f"test:{template}")
+    coupon = coupons.issue(demo.demo_member(), template, key=f"test:{template}",
+                           now=current_app.config["PINNED_NOW"])
     db.session.commit()
     return coupon.id
 
@@ -150,8 +152,19 @@ def test_the_quote_lists_each_discount_and_the_points_before_anything_is_written
         ("92#直降券 0.30元/升", "12.00"), ("满200减20", "20.00")]
     assert quote["payable"]["yuan"] == "274.00"
     assert quote["points"]["lines"][0] == {"label": "92# 每升1分", "points": 40}
-    assert quote["points"]["total"] == 40 * member_day_factor()
+    assert quote["points"]["total"] == 40
     assert db.session.scalar(select(func.count()).select_from(Sale)) == 0
+
+
+def test_on_member_day_the_till_quotes_and_commits_double_points(login, till, pinned_clock):
+    # The demo rules: 92# earns 1 point a litre, doubled on Tuesday (Shanghai): 40 L -> 80.
+    till.config["PINNED_NOW"] = on_weekday(pinned_clock, member_day=True)
+    li = login("li")
+    quote = li.post("/quote", {"member": {"code": demo_code()}, "lines": [FUEL_40]}).get_json()["quote"]
+    assert quote["points"]["total"] == 80
+    sale = li.post("/sales", {"member": {"code": demo_code()}, "lines": [FUEL_40],
+                              "pos_txn_no": "S001-TUE-0001"}).get_json()["sale"]
+    assert sale["points_earned"] == 80
 
 
 def test_committing_consumes_the_code_and_a_retry_returns_the_same_sale(login):
@@ -162,7 +175,7 @@ def test_committing_consumes_the_code_and_a_retry_returns_the_same_sale(login):
     assert first.status_code == 201
     sale = first.get_json()["sale"]
     assert (sale["payable"]["yuan"], sale["pay_with"], sale["member"]["phone"]) == ("306.00", "balance", "138****8000")
-    assert sale["points_earned"] == 40 * member_day_factor()
+    assert sale["points_earned"] == 40
     assert first.get_json()["member"]["balance"] == "744.00"
     again = li.post("/sales", request)
     assert again.status_code == 200 and again.get_json()["sale"]["id"] == sale["id"]
@@ -191,7 +204,7 @@ def test_a_phone_lookup_earns_points_but_may_not_pay_from_balance_or_use_coupons
     by_phone = {"member": {"phone": "13800138000"}, "lines": [FUEL_40], "pos_txn_no": "S001-T-0003"}
     assert error_of(li.post("/sales", {**by_phone, "pay_with": "balance"}))[:2] == (403, "not_allowed")
     assert error_of(li.post("/quote", {**by_phone, "coupon_ids": [coupon]}))[:2] == (403, "not_allowed")
-    assert li.post("/sales", by_phone).get_json()["sale"]["points_earned"] == 40 * member_day_factor()
+    assert li.post("/sales", by_phone).get_json()["sale"]["points_earned"] == 40
     assert error_of(li.post("/members/identify", {"member": {"phone": "13900000000"}}))[:2] == (404, "not_found")
 
 

@@ -5,7 +5,7 @@ from flask import g, jsonify
 
 from loyalty.till import checkout, member_codes, nozzles
 from loyalty.errors import NotFound
-from web.api import clock
+from web import clock
 from web.api.openapi import operation
 from web.api.schema import Arr, Int, Obj, Str
 

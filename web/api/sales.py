@@ -8,7 +8,7 @@ from loyalty.till import checkout, refunds
 from loyalty.errors import NotFound
 from models import Member, Sale
 from loyalty.till.sale_request import PayWith
-from web.api import clock
+from web import clock
 from web.api.openapi import operation
 from web.api.sale_shapes import (QUOTE, QUOTE_REPLY, REFUND, REFUND_REPLY, SALE, SALE_REPLY, lines_of,
                                  sale_json)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g, jsonify
 
 from loyalty.till import checkout, topups
-from web.api import clock
+from web import clock
 from web.api.members import MEMBER, MEMBER_CODE
 from web.api.openapi import operation
 from web.api.schema import Enum, Int, Obj, Str

@@ -16,6 +16,7 @@ from loyalty.till import refunds, sales
 from loyalty.errors import NotAllowed, NotFound, ValidationError
 from loyalty.people.staff import can_use_station, station_of
 from models import Sale, Station
+from web import clock
 from web.cashier import bp, checkout
 from web.cashier.auth import api_login_required, current_staff
 from web.cashier.lines import parse_lines
@@ -72,10 +73,10 @@ def sale_at_my_station(sale_id: int) -> Sale:
 def identify_member():
     data = body()
     station = station_for(data.get("station"))
-    who = identify(data.get("member"), station.code)
+    who = identify(data.get("member"), station.code, now=clock.now())
     if who is None:
         raise ValidationError("请扫描会员码或选择会员", field="member")
-    return jsonify(member=summary(who.member, station.code, who.via))
+    return jsonify(member=summary(who.member, station.code, who.via, clock.now()))
 
 
 @bp.get("/api/nozzles/<nozzle>/member")
@@ -83,12 +84,12 @@ def identify_member():
 def nozzle(nozzle: str):
     station = station_for(request.args.get("station"))
     member = nozzle_member(station.code, nozzle)
-    return jsonify(member=summary(member, station.code, "nozzle") if member else None)
+    return jsonify(member=summary(member, station.code, "nozzle", clock.now()) if member else None)
 
 
 def _sale_request(data: dict, *, look_up: bool = True):
     station = station_for(data.get("station"))
-    who = identify(data.get("member"), station.code, look_up=look_up)
+    who = identify(data.get("member"), station.code, look_up=look_up, now=clock.now())
     coupon_ids = data.get("coupon_ids") or []
     if not isinstance(coupon_ids, list) or not all(isinstance(i, int) and not isinstance(i, bool)
                                                    for i in coupon_ids):
@@ -108,10 +109,10 @@ def _sale_request(data: dict, *, look_up: bool = True):
 @api_login_required
 def quote():
     station, who, lines, coupon_ids, pay_with, _ = _sale_request(body())
-    priced = checkout.quote(station, lines, who, coupon_ids=coupon_ids, pay_with=pay_with)
+    priced = checkout.quote(station, lines, who, coupon_ids=coupon_ids, pay_with=pay_with, now=clock.now())
     found = quote_json(priced)
     found["pay_with"] = pay_with
-    found["member"] = summary(who.member, station.code, who.via) if who else None
+    found["member"] = summary(who.member, station.code, who.via, clock.now()) if who else None
     return jsonify(quote=found)
 
 
@@ -122,7 +123,7 @@ def commit():
     station, who, lines, coupon_ids, pay_with, nozzle_no = _sale_request(data, look_up=False)
     pos_txn_no = reference(data.get("pos_txn_no"), "pos_txn_no", "POS 流水号")
     sale, created = checkout.commit_sale(station.code, pos_txn_no, lines, who, coupon_ids=coupon_ids,
-                                         pay_with=pay_with, nozzle=nozzle_no)
+                                         pay_with=pay_with, nozzle=nozzle_no, now=clock.now())
     log.info("sale %s committed at %s by %s (pos %s, created %s)", sale.id, station.code,
              current_staff().username, pos_txn_no, created)
     member = refunds.member_of(sale)
@@ -145,7 +146,7 @@ def refund(sale_id: int):
     sale = sale_at_my_station(sale_id)
     refund_no = reference(data.get("refund_no"), "refund_no", "退款单号")
     amount = yuan_to_fen(data["amount"], "amount", "退款金额") if str(data.get("amount") or "").strip() else None
-    row, created = refunds.refund(sale.id, refund_no, amount)
+    row, created = refunds.refund(sale.id, refund_no, amount, now=clock.now())
     log.info("refund %s of sale %s (%s fen) by %s, created %s", row.id, sale.id, row.amount_fen,
              current_staff().username, created)
     sale = db.session.get(Sale, sale.id)
@@ -170,7 +171,7 @@ def topup():
     if not isinstance(pay_method, str) or pay_method not in PAY_METHODS:  # a list would not hash
         raise ValidationError("请选择收款方式", field="pay_method")
     topup_no = reference(data.get("topup_no"), "topup_no", "充值单号")
-    done = checkout.topup(station.code, who, topup_no, amount, pay_method)
+    done = checkout.topup(station.code, who, topup_no, amount, pay_method, now=clock.now())
     result = done.result
     log.info("top-up %s fen for member %s at %s by %s (no %s)", amount, done.member.id, station.code,
              current_staff().username, topup_no)
@@ -178,4 +179,4 @@ def topup():
                           "bonus": money(result.bonus_fen),
                           "bonus_label": result.bonus_entry.memo if result.bonus_entry else None,
                           "balance": money(result.balance_fen), "pay_method": PAY_METHODS[pay_method]},
-                   member=summary(done.member, station.code)), 201
+                   member=summary(done.member, station.code, now=clock.now())), 201

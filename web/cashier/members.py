@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from loyalty.till import checkout, member_codes, nozzles
 
@@ -55,7 +56,7 @@ def nozzle_member(station_code: str, nozzle: str) -> Member | None:
     return nozzles.attached(station_code, normalise_nozzle(nozzle))
 
 
-def identify(ref, station_code: str, *, look_up: bool = True) -> Identified | None:
+def identify(ref, station_code: str, *, look_up: bool = True, now: datetime | None = None) -> Identified | None:
     """The member a request names ({"code": ...}, {"nozzle": ...} or {"phone": ...}), or None
     for a walk-in sale. Nothing is used up here. A sale or a top-up passes look_up=False
     for a code or a nozzle: it uses them up itself, and its retry finds them gone."""
@@ -65,7 +66,7 @@ def identify(ref, station_code: str, *, look_up: bool = True) -> Identified | No
         raise ValidationError("会员信息格式有误", field="member")
     if ref.get("code"):
         code = re.sub(r"[\s-]", "", str(ref["code"]))
-        return Identified(member_codes.resolve(code) if look_up else None, "code", code=code)
+        return Identified(member_codes.resolve(code, now) if look_up else None, "code", code=code)
     if ref.get("nozzle"):
         nozzle = normalise_nozzle(ref["nozzle"])
         if not look_up:
@@ -90,10 +91,10 @@ def balances(member: Member) -> dict:
             "balance_fen": stored.balance, "balance": fen_to_yuan(stored.balance)}
 
 
-def summary(member: Member, station_code: str, via: str | None = None) -> dict:
+def summary(member: Member, station_code: str, via: str | None = None, now: datetime | None = None) -> dict:
     """loyalty.till.checkout.summary (masked phone, tier, points, balance, coupons usable here),
     with yuan strings, local dates, and what this way of identifying allows."""
-    found = checkout.summary(member, station_code)
+    found = checkout.summary(member, station_code, now)
     found.update(balances(member))
     found.update(phone=found["phone_masked"], plate=member.plate, via=via, via_name=VIA_NAMES.get(via or ""),
                  tier_name=found["tier"]["name"] if found["tier"] else None,
@@ -108,5 +109,4 @@ def summary(member: Member, station_code: str, via: str | None = None) -> dict:
 
 
 def _local_date(iso_utc: str) -> str:
-    from datetime import datetime
     return as_utc(datetime.fromisoformat(iso_utc.replace("Z", "+00:00"))).astimezone(BUSINESS_TZ).strftime("%Y-%m-%d")
