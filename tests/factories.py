@@ -51,3 +51,17 @@ def fuel_sale(member: Member | None, litres: str, *, grade: str = "92", unit_pri
     line = FuelLine(grade=grade, litres_ml=int(Decimal(litres) * 1000), unit_price_fen=unit_price_fen)
     return sales.commit(station, txn or f"T{at:%Y%m%d%H%M%S}", [line],
                         member_id=member.id if member else None, pay_with=pay_with, now=at).sale
+
+
+def sms_codes(runner, phone: str) -> list[dict]:
+    """The console SMS outbox's messages to `phone`, oldest first, read through
+    `flask sms outbox --phone P` (JSON lines)."""
+    import json
+    result = runner.invoke(args=["sms", "outbox", "--phone", phone, "--last", "50"])
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.output.splitlines() if line.strip()]
+
+
+def last_sms_code(runner, phone: str) -> str:
+    """The code of the latest SMS to `phone` (the console backend's outbox)."""
+    return sms_codes(runner, phone)[-1]["code"]
