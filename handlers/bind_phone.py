@@ -39,8 +39,13 @@ def _send_code(turn: Turn, phone: str, sent: str, *, refused_to: str) -> Step:
     if issued.code is None:
         return Step(texts.render("bind/wait", wait=issued.wait), next=refused_to)
     minutes = int(current_app.config["PHONE_CODE_TTL"]) // 60
-    sms.send(sms.SmsMessage(to=phone, code=issued.code, purpose="bind",
-                            text=texts.render("bind/sms_code", code=issued.code, minutes=minutes)))
+    try:
+        sms.send(sms.SmsMessage(to=phone, code=issued.code, purpose="bind",
+                                text=texts.render("bind/sms_code", code=issued.code, minutes=minutes)))
+    except sms.SmsError as exc:
+        log.warning("SMS to %s failed: %s", mask_phone(phone), exc)
+        phone_codes.forget(turn.openid)
+        return Step(texts.render("bind/sms_failed"), next=refused_to)
     return Step(texts.render(sent, phone=phone, minutes=minutes), next="code", data={"phone": phone})
 
 
