@@ -17,6 +17,7 @@ from bot.channels import sms
 from bot.conversation import END, Flow, State, Step
 from bot.replies import Text
 from bot.router import Turn, router
+from bot.wechat import get_client
 from handlers import texts
 from loyalty.errors import ValidationError
 from loyalty.people import bindings, phone_codes
@@ -84,7 +85,6 @@ def take_consent(turn: Turn) -> Step:
 def _tell_moved_away(openid: str, phone: str) -> None:
     """Tell the openid the phone moved away from. Outside WeChat's 48-hour window the
     customer-service message is refused: that is logged, the bind stands."""
-    from bot.wechat import get_client
     try:
         get_client().send_custom(Text(texts.render("bind/moved_away", phone=phone)).customer_message(openid))
     except Exception as exc:  # a failed notice never undoes a proven bind
