@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import bot.channels.sms
 import bot.cli
 import bot.webhook
 import bot.wechat
@@ -43,6 +44,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     web.rate_limit.init_app(app)   # the one rate limiter (`limits` on Redis); *_RATE_LIMIT rules checked
     web.body_limit.init_app(app)   # request bodies capped per face, chunked ones too (413)
     bot.wechat.init_app(app)       # the outbound WeChat API client
+    bot.channels.sms.init_app(app) # SMS_BACKEND (console by default), flask sms outbox
     bot.webhook.init_app(app)      # /wechat
     handlers.init_app(app)         # member commands, in routing order
     web.init_app(app)              # /healthz, the station API, the cashier page

@@ -104,6 +104,19 @@ class Config:
     # The most bytes a request body may carry where its face sets no limit of its own (the
     # cashier page, anything new); the station API and the webhook set theirs (web/body_limit.py).
     MAX_CONTENT_LENGTH: int = 16 * 1024
+    # Binding a phone (handlers/bind_phone.py): the SMS backend (bot/channels/sms.py,
+    # docs/sms.md), the code's life and wrong tries, and the send limits (web/rate_limit.py):
+    # one send per interval per phone and per openid, and so many per hour for each.
+    SMS_BACKEND: str = "console"
+    PHONE_CODE_TTL: int = 300
+    PHONE_CODE_MAX_TRIES: int = 5
+    SMS_INTERVAL_RATE_LIMIT: str = "1 per minute"
+    SMS_PHONE_RATE_LIMIT: str = "5 per hour"
+    SMS_OPENID_RATE_LIMIT: str = "5 per hour"
+    # The privacy terms a member consents to when binding: the version is recorded with the
+    # consent time; the link is shown (default: <PUBLIC_BASE_URL>/privacy).
+    PRIVACY_TERMS_VERSION: str = "2026-12-01"
+    PRIVACY_TERMS_URL: str | None = None
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -128,6 +141,14 @@ class Config:
             PROXY_FIX_X_FOR=env_int("PROXY_FIX_X_FOR", 0),
             LOGIN_RATE_LIMIT=env_str("LOGIN_RATE_LIMIT", "5 per 5 minutes"),
             LOGIN_IP_RATE_LIMIT=env_str("LOGIN_IP_RATE_LIMIT", "30 per 5 minutes"),
+            SMS_BACKEND=env_str("SMS_BACKEND", "console"),
+            PHONE_CODE_TTL=env_int("PHONE_CODE_TTL", 300),
+            PHONE_CODE_MAX_TRIES=env_int("PHONE_CODE_MAX_TRIES", 5),
+            SMS_INTERVAL_RATE_LIMIT=env_str("SMS_INTERVAL_RATE_LIMIT", "1 per minute"),
+            SMS_PHONE_RATE_LIMIT=env_str("SMS_PHONE_RATE_LIMIT", "5 per hour"),
+            SMS_OPENID_RATE_LIMIT=env_str("SMS_OPENID_RATE_LIMIT", "5 per hour"),
+            PRIVACY_TERMS_VERSION=env_str("PRIVACY_TERMS_VERSION", "2026-12-01"),
+            PRIVACY_TERMS_URL=env_str("PRIVACY_TERMS_URL"),
         )
 
     def as_flask(self) -> dict[str, Any]:

@@ -20,6 +20,8 @@ ROUTING: tuple[str, ...] = (
     "tier",      # 等级, 会员等级, MY_TIER
     "coupons",   # 优惠券, 我的券, MY_COUPONS
     "records",   # 记录, 消费记录, HISTORY
+    "bind_phone",  # 绑定, 绑定手机, BIND_PHONE (a flow: phone -> SMS code -> consent)
+    "unbind",    # 解绑, 注销 (each a 是/否 flow)
     "help",      # 帮助, ?, ？, help, HELP, and any text nobody else takes
 )
 

@@ -28,6 +28,11 @@ class Member(Base):
     birthday: Mapped[date | None]
     company: Mapped[str | None] = mapped_column(String(128))
     consent_at: Mapped[datetime | None]
+    # The PRIVACY_TERMS_VERSION consented to at `consent_at` (loyalty.people.bindings).
+    consent_version: Mapped[str | None] = mapped_column(String(32))
+    # Erased on the member's request (loyalty.people.erasure): no personal data left, the
+    # phone a placeholder; never found by phone or openid again.
+    deleted_at: Mapped[datetime | None]
     following: Mapped[bool] = mapped_column(default=False)
     tier_id: Mapped[int | None] = mapped_column(ForeignKey("tiers.id"))
     tier_since: Mapped[datetime | None]

@@ -61,3 +61,17 @@ def on_weekday(start: datetime, member_day: bool) -> datetime:
     while (at.astimezone(BUSINESS_TZ).isoweekday() == 2) != member_day:
         at += timedelta(days=1)
     return at
+
+
+def sms_codes(runner, phone: str) -> list[dict]:
+    """The console SMS outbox's messages to `phone`, oldest first, read through
+    `flask sms outbox --phone P` (JSON lines)."""
+    import json
+    result = runner.invoke(args=["sms", "outbox", "--phone", phone, "--last", "50"])
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.output.splitlines() if line.strip()]
+
+
+def last_sms_code(runner, phone: str) -> str:
+    """The code of the latest SMS to `phone` (the console backend's outbox)."""
+    return sms_codes(runner, phone)[-1]["code"]

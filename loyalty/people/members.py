@@ -38,8 +38,10 @@ def mask_phone(phone: str) -> str:
 
 
 def find_by_phone(phone: str) -> Member | None:
-    """The member with this phone (any accepted spelling), or None."""
-    return db.session.scalars(select(Member).where(Member.phone == normalise_phone(phone))).first()
+    """The member with this phone (any accepted spelling), or None; an erased member
+    (loyalty.people.erasure) never, whatever its placeholder."""
+    return db.session.scalars(select(Member).where(Member.phone == normalise_phone(phone),
+                                                   Member.deleted_at.is_(None))).first()
 
 
 def create_member(phone: str, *, identity: str = "private", tier_code: str | None = None,

@@ -1,0 +1,1 @@
+"""Senders, one module per outbound channel (sms.py so far)."""
