@@ -101,6 +101,18 @@ class Config:
     # is checked: per username and client address, and per client address overall.
     LOGIN_RATE_LIMIT: str = "5 per 5 minutes"
     LOGIN_IP_RATE_LIMIT: str = "30 per 5 minutes"
+    # The member's H5 pages (web/h5/, docs/h5.md). WeChat's web-page OAuth authorize page
+    # lives on open.weixin.qq.com (the code exchange goes through WECHAT_API_BASE); dev and
+    # tests point both at the fake WeChat API.
+    WECHAT_OPEN_BASE: str = "https://open.weixin.qq.com"
+    # The e-card page asks for a fresh member code this often (seconds; below MEMBER_CODE_TTL).
+    H5_ECARD_REFRESH: int = 30
+    H5_PAGE_SIZE: int = 20
+    # Per member: e-card codes (a refresh every 30 s is 2 a minute), and writes (redeem,
+    # profile, push preferences); per client address: OAuth callbacks (each costs a WeChat call).
+    H5_CODE_RATE_LIMIT: str = "12 per minute"
+    H5_WRITE_RATE_LIMIT: str = "20 per 10 minutes"
+    H5_OAUTH_RATE_LIMIT: str = "30 per 10 minutes"
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -125,6 +137,12 @@ class Config:
             PROXY_FIX_X_FOR=env_int("PROXY_FIX_X_FOR", 0),
             LOGIN_RATE_LIMIT=env_str("LOGIN_RATE_LIMIT", "5 per 5 minutes"),
             LOGIN_IP_RATE_LIMIT=env_str("LOGIN_IP_RATE_LIMIT", "30 per 5 minutes"),
+            WECHAT_OPEN_BASE=env_str("WECHAT_OPEN_BASE", "https://open.weixin.qq.com"),
+            H5_ECARD_REFRESH=env_int("H5_ECARD_REFRESH", 30),
+            H5_PAGE_SIZE=env_int("H5_PAGE_SIZE", 20),
+            H5_CODE_RATE_LIMIT=env_str("H5_CODE_RATE_LIMIT", "12 per minute"),
+            H5_WRITE_RATE_LIMIT=env_str("H5_WRITE_RATE_LIMIT", "20 per 10 minutes"),
+            H5_OAUTH_RATE_LIMIT=env_str("H5_OAUTH_RATE_LIMIT", "30 per 10 minutes"),
         )
 
     def as_flask(self) -> dict[str, Any]:
