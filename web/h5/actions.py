@@ -18,6 +18,8 @@ from web.h5 import bp
 from web.h5.auth import member_write
 from web.h5.pages import profile_page, rewards_page
 
+# Business errors a member can cause; anything else is a conflict with the state.
+STATUS = {"validation_error": 400, "not_found": 404, "not_allowed": 403}
 _KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _ITEM = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 
@@ -35,7 +37,7 @@ def redeem(member: Member):
         db.session.commit()
     except LoyaltyError as exc:
         db.session.rollback()
-        return rewards_page(member, error=exc.message, status=409)
+        return rewards_page(member, error=exc.message, status=STATUS.get(exc.code, 409))
     except IntegrityError:
         # Two posts of one form raced past the replay check: the other one committed.
         db.session.rollback()
