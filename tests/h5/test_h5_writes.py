@@ -2,6 +2,9 @@
 once, push preferences, and the rate limits on the e-card code and on writes."""
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from extensions import db
@@ -140,3 +143,25 @@ def test_a_body_over_the_limit_is_refused(world, signed_in):
 def test_the_oauth_callback_is_rate_limited_per_address(world, client, app):
     app.config["H5_OAUTH_RATE_LIMIT"] = "2 per minute"
     assert [client.get("/m/oauth?code=x&state=y").status_code for _ in range(3)] == [400, 400, 429]
+
+
+def test_four_simultaneous_posts_of_one_redeem_form_redeem_once(world, signed_in):
+    # The same form (one request key) posted four times at once, as a phone retrying on a
+    # bad network might: one redemption, 10 points spent once, every post sent to it (DONATE
+    # has no limit and Ana could pay for 64 of them, so only the key keeps it to one).
+    ana = signed_in("o-ana")
+    html = ana.get("/m/rewards").get_data(as_text=True)
+    form = {"csrf_token": form_csrf(html), "item": "DONATE", "request_key": form_key(html, "DONATE")}
+    gate = threading.Barrier(4, timeout=30)
+
+    def post(_):
+        gate.wait()
+        return ana.post("/m/rewards/redeem", data=form)
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(post, range(4)))
+    assert [a.status_code for a in answers] == [303] * 4
+    assert len({a.headers["Location"] for a in answers}) == 1
+    db.session.expire_all()
+    assert count_redemptions() == 1
+    assert account_of(db.session.get(Member, world["ana"].id), "points").balance == 632  # 642 - 10

@@ -50,6 +50,13 @@ def too_large(exc):
     return notice("too_large", 413)
 
 
+@bp.errorhandler(500)
+def internal_error(exc):
+    # Only reached outside tests (TESTING propagates): Flask logs the bug with its traceback.
+    from web.h5.auth import notice
+    return notice("error", 500)
+
+
 @bp.after_request
 def no_caching(response):
     # Member data: never kept by WeChat's browser cache or a proxy on the way.
