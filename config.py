@@ -117,6 +117,18 @@ class Config:
     # consent time; the link is shown (default: <PUBLIC_BASE_URL>/privacy).
     PRIVACY_TERMS_VERSION: str = "2026-12-01"
     PRIVACY_TERMS_URL: str | None = None
+    # The member's H5 pages (web/h5/, docs/h5.md). WeChat's web-page OAuth authorize page
+    # lives on open.weixin.qq.com (the code exchange goes through WECHAT_API_BASE); dev and
+    # tests point both at the fake WeChat API.
+    WECHAT_OPEN_BASE: str = "https://open.weixin.qq.com"
+    # The e-card page asks for a fresh member code this often (seconds; below MEMBER_CODE_TTL).
+    H5_ECARD_REFRESH: int = 30
+    H5_PAGE_SIZE: int = 20
+    # Per member: e-card codes (a refresh every 30 s is 2 a minute), and writes (redeem,
+    # profile, push preferences); per client address: OAuth callbacks (each costs a WeChat call).
+    H5_CODE_RATE_LIMIT: str = "12 per minute"
+    H5_WRITE_RATE_LIMIT: str = "20 per 10 minutes"
+    H5_OAUTH_RATE_LIMIT: str = "30 per 10 minutes"
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -149,6 +161,12 @@ class Config:
             SMS_OPENID_RATE_LIMIT=env_str("SMS_OPENID_RATE_LIMIT", "5 per hour"),
             PRIVACY_TERMS_VERSION=env_str("PRIVACY_TERMS_VERSION", "2026-12-01"),
             PRIVACY_TERMS_URL=env_str("PRIVACY_TERMS_URL"),
+            WECHAT_OPEN_BASE=env_str("WECHAT_OPEN_BASE", "https://open.weixin.qq.com"),
+            H5_ECARD_REFRESH=env_int("H5_ECARD_REFRESH", 30),
+            H5_PAGE_SIZE=env_int("H5_PAGE_SIZE", 20),
+            H5_CODE_RATE_LIMIT=env_str("H5_CODE_RATE_LIMIT", "12 per minute"),
+            H5_WRITE_RATE_LIMIT=env_str("H5_WRITE_RATE_LIMIT", "20 per 10 minutes"),
+            H5_OAUTH_RATE_LIMIT=env_str("H5_OAUTH_RATE_LIMIT", "30 per 10 minutes"),
         )
 
     def as_flask(self) -> dict[str, Any]:

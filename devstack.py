@@ -146,6 +146,8 @@ def prepare_fake_wechat(stack: Stack, port: int) -> None:
     stack.spawn("fake WeChat", [PY, "-m", "web.wechat_sim", "--port", str(port)])
     wait_for_port(port, stack)
     os.environ["WECHAT_API_BASE"] = f"http://127.0.0.1:{port}"
+    # The H5 pages' OAuth authorize page too (the fake asks which openid is "in WeChat").
+    os.environ.setdefault("WECHAT_OPEN_BASE", f"http://127.0.0.1:{port}")
 
 
 def wait_for_port(port: int, stack: Stack, timeout: float = 15.0) -> None:

@@ -14,6 +14,8 @@ from bot.router import Turn, router
 from handlers import texts
 from handlers.guard import member_required
 from loyalty.people import bindings, erasure
+from web import sessions
+from web.h5.auth import member_owner
 
 log = logging.getLogger("youka.unbind")
 
@@ -37,6 +39,8 @@ def confirm_erase(turn: Turn) -> Step:
     if member is None:
         return Step(texts.static("unbound"), next=END)
     erased = erasure.erase_member(member.id)
+    # The member's H5 sessions end now, not at their next request's binding check.
+    sessions.end_all(member_owner(erased.member_id))
     log.info("erased member %s (%d bindings removed)", erased.member_id, len(erased.openids))
     return Step(texts.render("erase/done"), next=END)
 

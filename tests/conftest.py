@@ -110,7 +110,9 @@ def fake_wechat(fake_wechat_server):
 
 
 def make_config(database_url, redis_url, fake_url, **overrides) -> TestConfig:
-    cfg = TestConfig(DATABASE_URL=database_url, REDIS_URL=redis_url, WECHAT_API_BASE=fake_url)
+    # The fake WeChat API stands in for both api.weixin.qq.com and open.weixin.qq.com (OAuth).
+    cfg = TestConfig(DATABASE_URL=database_url, REDIS_URL=redis_url, WECHAT_API_BASE=fake_url,
+                     WECHAT_OPEN_BASE=fake_url)
     for name, value in overrides.items():
         if hasattr(cfg, name):
             setattr(cfg, name, value)

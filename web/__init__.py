@@ -8,3 +8,5 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     from web import cashier
     cashier.init_app(app)
+    from web import h5
+    h5.init_app(app)  # the member's H5 pages under /m

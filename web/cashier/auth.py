@@ -10,43 +10,19 @@ as `csrf_token`; the page's fetch calls send it as X-CSRF-Token.
 from __future__ import annotations
 
 import functools
-import hmac
-import secrets
 import time
-from urllib.parse import urlsplit
 
 from flask import abort, current_app, jsonify, redirect, request, session, url_for
 
 from extensions import db
 from models import Staff
 from web import rate_limit, sessions
+# One CSRF mechanism for every face (web/csrf.py); re-exported for the cashier's modules.
+from web.csrf import csrf_ok, csrf_token, same_origin  # noqa: F401
 
 SESSION_KEY = "staff_id"
 # A login lasts one long shift at most, whatever the session's own lifetime.
 SHIFT_SECONDS = 12 * 3600
-
-
-def csrf_token() -> str:
-    """This session's CSRF token, made on first use."""
-    token = session.get("csrf")
-    if not token:
-        token = session["csrf"] = secrets.token_urlsafe(32)
-    return token
-
-
-def csrf_ok(sent: str | None) -> bool:
-    expected = session.get("csrf")
-    # As bytes: compare_digest raises TypeError on a str with non-ASCII characters.
-    return bool(expected and sent and hmac.compare_digest(expected.encode(), sent.encode("utf-8", "replace")))
-
-
-def same_origin() -> bool:
-    """False when the browser says the request comes from another site (Origin or Referer)."""
-    source = request.headers.get("Origin") or request.headers.get("Referer")
-    if not source:
-        return True  # not a browser, or a privacy setting: the CSRF token still guards
-    # Host only, not scheme: behind a TLS-terminating proxy the app itself sees http.
-    return urlsplit(source).netloc == request.host
 
 
 def current_staff() -> Staff | None:

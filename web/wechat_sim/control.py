@@ -57,6 +57,16 @@ def invalidate_token() -> Response:
     return jsonify(ok=True)
 
 
+@bp.post("/oauth_user")
+def oauth_user() -> Response:
+    body = _body()
+    openid = body.get("openid")
+    if openid is not None and (not isinstance(openid, str) or not openid):
+        return _bad('expected {"openid": "o..." or null, "snapshot": bool}')
+    state().oauth_as(openid, bool(body.get("snapshot")))
+    return jsonify(ok=True)
+
+
 @bp.post("/reset")
 def reset() -> Response:
     state().reset()

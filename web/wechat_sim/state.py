@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from web.wechat_sim.oauth_state import OAuthState
+
 # The errmsg texts WeChat really answers with, so logs and assertions read the same.
 ERRMSG = {
     -1: "system error",
@@ -27,7 +29,9 @@ ERRMSG = {
     40017: "invalid button type",
     40018: "invalid button name size",
     40019: "invalid button key size",
+    40029: "invalid code",
     40053: "invalid action info",
+    40163: "code been used",
     46003: "menu no exist",
     47001: "data format error",
     48001: "api unauthorized",
@@ -70,6 +74,7 @@ class FakeWeChatState:
             self._current: dict[str, str] = {}
             self._failures: dict[str, list[int]] = {}
             self._delays: dict[str, float] = {}
+            self.oauth = OAuthState()
 
     # -- what tests and the control API ask for ---------------------------------
 
@@ -97,6 +102,11 @@ class FakeWeChatState:
                 if token:
                     self._tokens[token].revoked = errcode
             return self._current.get(appids[0]) if appids else None
+
+    def oauth_as(self, openid: str | None, snapshot: bool = False) -> None:
+        """Web-page OAuth answers for this WeChat user from now on (None: the page asks)."""
+        with self.lock:
+            self.oauth.user = None if openid is None else (openid, snapshot)
 
     # -- what the API views call -------------------------------------------------
 
@@ -168,4 +178,5 @@ class FakeWeChatState:
                 "qrcodes": list(self.qrcodes),
                 "failures": {p: list(codes) for p, codes in self._failures.items()},
                 "delays": dict(self._delays),
+                "oauth_exchanges": list(self.oauth.exchanges),
             }
