@@ -83,6 +83,9 @@ class Config:
     # kept MEMBER_CODE_RETENTION seconds more so a late scan says "expired", not "invalid".
     MEMBER_CODE_TTL: int = 60
     MEMBER_CODE_RETENTION: int = 3600
+    # The e-card's QR upload waits at most this long (inside WECHAT_REPLY_BUDGET); slower,
+    # the reply is the numeric code and a link, and the image follows as a CS message.
+    ECARD_UPLOAD_TIMEOUT: float = 2.0
     # A member who scanned the pump's QR code is attached to that nozzle this long.
     PUMP_ATTACH_TTL: int = 300
     # Staff (later member) sessions live in Redis (web/sessions.py); the cookie is an opaque
@@ -120,6 +123,7 @@ class Config:
             WECHAT_REPLY_BUDGET=env_float("WECHAT_REPLY_BUDGET", 4.0),
             WECHAT_HTTP_TIMEOUT=env_float("WECHAT_HTTP_TIMEOUT", 8.0),
             MEMBER_CODE_TTL=env_int("MEMBER_CODE_TTL", 60),
+            ECARD_UPLOAD_TIMEOUT=env_float("ECARD_UPLOAD_TIMEOUT", 2.0),
             PUMP_ATTACH_TTL=env_int("PUMP_ATTACH_TTL", 300),
             SESSION_COOKIE_SECURE=env_bool("SESSION_COOKIE_SECURE", True),
             PROXY_FIX_X_FOR=env_int("PROXY_FIX_X_FOR", 0),

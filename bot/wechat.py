@@ -193,8 +193,12 @@ class WeChatClient(_WeChatpyClient):
             payload["page"] = page
         return self.post("message/subscribe/bizsend", data=payload)
 
-    def upload_media(self, media_type: str, filename: str, fileobj: IO[bytes]) -> str:
-        result = self.post("media/upload", params={"type": media_type}, files={"media": (filename, fileobj)})
+    def upload_media(self, media_type: str, filename: str, fileobj: IO[bytes],
+                     timeout: float | None = None) -> str:
+        """Upload temporary media (kept 3 days by WeChat); returns its media_id. `timeout`
+        overrides WECHAT_HTTP_TIMEOUT for a caller inside the reply budget."""
+        result = self.post("media/upload", params={"type": media_type}, files={"media": (filename, fileobj)},
+                           timeout=timeout)
         return result["media_id"]
 
     def create_menu(self, menu: Mapping[str, Any]) -> dict:

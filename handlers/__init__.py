@@ -20,6 +20,7 @@ ROUTING: tuple[str, ...] = (
     "tier",      # 等级, 会员等级, MY_TIER
     "coupons",   # 优惠券, 我的券, MY_COUPONS
     "records",   # 记录, 消费记录, HISTORY
+    "ecard",     # 会员卡, 电子会员卡, 付款码, ECARD
     "help",      # 帮助, ?, ？, help, HELP, and any text nobody else takes
 )
 

@@ -89,6 +89,7 @@ def test_help_lists_exactly_the_registered_commands_in_table_order(wechat):
                      "· 等级：会员等级、等级权益和升级进度",
                      "· 优惠券：可用的优惠券和有效期",
                      "· 记录：最近 5 笔消费记录",
+                     "· 会员卡：出示电子会员卡（会员码 60 秒有效）",
                      "· 帮助：查看全部功能"]
 
 
