@@ -216,6 +216,11 @@ class WeChatClient(_WeChatpyClient):
             payload["expire_seconds"] = expire_seconds
         return self.post("qrcode/create", data=payload)
 
+    def qrcode_url(self, ticket: str) -> str:
+        """Where a member's browser shows the ticket's QR image (showqrcode needs no token)."""
+        from urllib.parse import quote
+        return self._http.rebase("https://mp.weixin.qq.com/cgi-bin/showqrcode") + "?ticket=" + quote(ticket)
+
     def qrcode_image(self, ticket: str) -> bytes:
         res = self._http.get("https://mp.weixin.qq.com/cgi-bin/showqrcode", params={"ticket": ticket})
         if res.status_code != 200:

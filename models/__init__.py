@@ -5,6 +5,7 @@ from models.family import Family, FamilyInvite, FamilyMember
 from models.follower import Follower
 from models.ledger import Account, LedgerEntry, LotMovement, PointLot
 from models.member import Member, WeChatBinding
+from models.referral import Referral, ReferralCode, ReferralScan
 from models.reward import Redemption, RewardItem
 from models.rule import EarningRule, PointsMultiplier, RuleSet
 from models.sale import Outbox, Sale, SaleDiscount, SaleLine, SaleRefund
@@ -18,4 +19,4 @@ __all__ = ["Base", "Follower", "Member", "WeChatBinding", "Station", "FuelGrade"
            "LotMovement", "Sale", "SaleLine", "SaleDiscount", "SaleRefund", "Outbox",
            "CouponTemplate", "Coupon", "RewardItem", "Redemption", "FamilyInvite",
            "RuleSet", "EarningRule", "PointsMultiplier", "TierChange", "TierReward",
-           "TopupBonusRule", "Staff"]
+           "TopupBonusRule", "Staff", "ReferralCode", "ReferralScan", "Referral"]

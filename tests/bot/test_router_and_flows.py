@@ -90,6 +90,7 @@ def test_help_lists_exactly_the_registered_commands_in_table_order(wechat):
                      "· 优惠券：可用的优惠券和有效期",
                      "· 记录：最近 5 笔消费记录",
                      "· 会员卡：出示电子会员卡（会员码 60 秒有效）",
+                     "· 推荐：专属推荐二维码，好友扫码成为会员双方得积分",
                      "· 帮助：查看全部功能"]
 
 
