@@ -23,6 +23,7 @@ ROUTING: tuple[str, ...] = (
     "records",   # 记录, 消费记录, HISTORY
     "ecard",     # 会员卡, 电子会员卡, 付款码, ECARD
     "referral",  # 推荐, 邀请
+    "family",    # 家庭 (and its flows family_create, family_answer, family_manage)
     "help",      # 帮助, ?, ？, help, HELP, and any text nobody else takes
 )
 

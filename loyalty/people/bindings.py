@@ -14,3 +14,9 @@ def member_by_openid(openid: str) -> Member | None:
     return db.session.scalars(
         select(Member).join(WeChatBinding, WeChatBinding.member_id == Member.id)
         .where(WeChatBinding.openid == openid)).first()
+
+
+def openids_of(member_id: int) -> list[str]:
+    """Every openid bound to the member, oldest binding first. Reads only."""
+    return list(db.session.scalars(select(WeChatBinding.openid).where(WeChatBinding.member_id == member_id)
+                                   .order_by(WeChatBinding.id)))

@@ -91,6 +91,7 @@ def test_help_lists_exactly_the_registered_commands_in_table_order(wechat):
                      "· 记录：最近 5 笔消费记录",
                      "· 会员卡：出示电子会员卡（会员码 60 秒有效）",
                      "· 推荐：专属推荐二维码，好友扫码成为会员双方得积分",
+                     "· 家庭：创建家庭积分池、邀请家人、查看谁赚了多少、设置兑换权限",
                      "· 帮助：查看全部功能"]
 
 
