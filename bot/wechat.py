@@ -193,8 +193,12 @@ class WeChatClient(_WeChatpyClient):
             payload["page"] = page
         return self.post("message/subscribe/bizsend", data=payload)
 
-    def upload_media(self, media_type: str, filename: str, fileobj: IO[bytes]) -> str:
-        result = self.post("media/upload", params={"type": media_type}, files={"media": (filename, fileobj)})
+    def upload_media(self, media_type: str, filename: str, fileobj: IO[bytes],
+                     timeout: float | None = None) -> str:
+        """Upload temporary media (kept 3 days by WeChat); returns its media_id. `timeout`
+        overrides WECHAT_HTTP_TIMEOUT for a caller inside the reply budget."""
+        result = self.post("media/upload", params={"type": media_type}, files={"media": (filename, fileobj)},
+                           timeout=timeout)
         return result["media_id"]
 
     def create_menu(self, menu: Mapping[str, Any]) -> dict:
@@ -211,6 +215,11 @@ class WeChatClient(_WeChatpyClient):
         if not permanent:
             payload["expire_seconds"] = expire_seconds
         return self.post("qrcode/create", data=payload)
+
+    def qrcode_url(self, ticket: str) -> str:
+        """Where a member's browser shows the ticket's QR image (showqrcode needs no token)."""
+        from urllib.parse import quote
+        return self._http.rebase("https://mp.weixin.qq.com/cgi-bin/showqrcode") + "?ticket=" + quote(ticket)
 
     def qrcode_image(self, ticket: str) -> bytes:
         res = self._http.get("https://mp.weixin.qq.com/cgi-bin/showqrcode", params={"ticket": ticket})

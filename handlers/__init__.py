@@ -14,6 +14,7 @@ from bot.router import router
 
 ROUTING: tuple[str, ...] = (
     "pump",      # a scan of a pump's QR code (also when it arrives as a first subscribe)
+    "referral_scan",  # a scan of a member's referral QR (ref:<code>), also as a first subscribe
     "follow",    # subscribe / unsubscribe, after pump: a scene-carrying follow is a pump scan
     "points",    # 积分, 我的积分, MY_POINTS
     "balance",   # 余额, 储值, MY_BALANCE
@@ -22,6 +23,9 @@ ROUTING: tuple[str, ...] = (
     "records",   # 记录, 消费记录, HISTORY
     "bind_phone",  # 绑定, 绑定手机, BIND_PHONE (a flow: phone -> SMS code -> consent)
     "unbind",    # 解绑, 注销 (each a 是/否 flow)
+    "ecard",     # 会员卡, 电子会员卡, 付款码, ECARD
+    "referral",  # 推荐, 邀请
+    "family",    # 家庭 (and its flows family_create, family_answer, family_manage)
     "help",      # 帮助, ?, ？, help, HELP, and any text nobody else takes
 )
 

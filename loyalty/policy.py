@@ -31,6 +31,10 @@ class Policy:
     # (0: none; the points multiplier for member day is an earning rule).
     member_day_weekdays: tuple[int, ...] = (2,)
     member_day_per_litre_fen: int = 0
+    # Referral (推荐): points for the referrer and for the new member, once, when the
+    # new member binds after scanning the referrer's QR code (0: no points for that side).
+    referral_points_referrer: int = 200
+    referral_points_referred: int = 100
 
 
 def current() -> Policy:

@@ -6,6 +6,7 @@ from models.follower import Follower
 from models.ledger import Account, AccountKind, LedgerEntry, LotMovement, PointLot
 from models.member import Member, WeChatBinding
 from models.push_preference import PushPreference
+from models.referral import Referral, ReferralCode, ReferralScan
 from models.reward import Redemption, RewardItem
 from models.rule import EarningRule, PointsMultiplier, RuleSet
 from models.sale import Outbox, Sale, SaleDiscount, SaleLine, SaleRefund
@@ -19,4 +20,4 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "LotMovement", "Sale", "SaleLine", "SaleDiscount", "SaleRefund", "Outbox",
            "CouponTemplate", "Coupon", "RewardItem", "Redemption", "FamilyInvite",
            "RuleSet", "EarningRule", "PointsMultiplier", "TierChange", "TierReward",
-           "TopupBonusRule", "Staff", "PushPreference"]
+           "TopupBonusRule", "Staff", "PushPreference", "ReferralCode", "ReferralScan", "Referral"]

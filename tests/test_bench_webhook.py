@@ -1,5 +1,6 @@
 """A smoke run of bench/webhook.py with tiny numbers: it starts both servers, loads
-them, checks every reply, stops them, and prints lines the README promises.
+them, checks every reply, stops them, and prints lines the README promises
+((a), (b), (c), then ratio c/a and, last, ratio b/a).
 
 It runs against the services this test run was given (TEST_DATABASE_URL, TEST_REDIS_URL),
 never the machine's defaults, but not on the tests' own database and Redis db, which a
@@ -14,7 +15,7 @@ import pytest
 from tests.siblings import sibling_database, sibling_redis
 
 ROOT = Path(__file__).resolve().parent.parent
-LINE = re.compile(r"^\((a|b)\) .+: requests (\d+)  errors (\d+)  throughput ([\d.]+) req/s  "
+LINE = re.compile(r"^\((a|b|c)\) .+: requests (\d+)  errors (\d+)  throughput ([\d.]+) req/s  "
                   r"p50 ([\d.]+) ms  p99 ([\d.]+) ms$")
 
 
@@ -42,11 +43,13 @@ def test_webhook_bench_smoke_run(bench_database, redis_url):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"database {bench_database};" in out[0] and f"redis {sibling_redis(redis_url)};" in out[0]
     stats = {m[1]: m for m in map(LINE.match, out) if m}
-    assert set(stats) == {"a", "b"}, proc.stdout
+    assert set(stats) == {"a", "b", "c"}, proc.stdout
     for m in stats.values():
         assert int(m[2]) > 0 and int(m[3]) == 0 and float(m[4]) > 0
         assert 0 < float(m[5]) <= float(m[6])
-    ratio = re.fullmatch(r"ratio b/a: ([\d.]+)", out[-1])
-    assert ratio, out[-1]
-    expected = float(stats["b"][4]) / float(stats["a"][4])
-    assert float(ratio[1]) == pytest.approx(expected, abs=0.01)
+    # ratio c/a just before the last line, ratio b/a the last line.
+    for line, label in ((out[-2], "c"), (out[-1], "b")):
+        ratio = re.fullmatch(rf"ratio {label}/a: ([\d.]+)", line)
+        assert ratio, line
+        expected = float(stats[label][4]) / float(stats["a"][4])
+        assert float(ratio[1]) == pytest.approx(expected, abs=0.01)

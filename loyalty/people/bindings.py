@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
+from loyalty.benefits import referral
 from loyalty.people import members
 from models import Member, WeChatBinding
 
@@ -56,6 +57,7 @@ def bind_phone(openid: str, phone: str, *, terms_version: str, now: datetime | N
     SMS code, and record the consent to `terms_version` at `now`. The phone's member is
     found (a member created at the cashier is bound, not duplicated) or created. The phone
     moves: any other openid bound to it is unbound (returned in `moved_from`, to be told).
+    A referral code the openid scanned before is rewarded (loyalty.benefits.referral).
     Binding again what is already bound changes nothing. Commits."""
     now = now or datetime.now(timezone.utc)
     member, created = _member_for(phone)
@@ -75,6 +77,9 @@ def bind_phone(openid: str, phone: str, *, terms_version: str, now: datetime | N
     if changed or member.consent_version != terms_version:
         member.consent_at, member.consent_version = now, terms_version
         changed = True
+    if changed:
+        # A referral QR this openid scanned before binding pays both sides, in this transaction.
+        referral.reward_on_bind(member, openid, now=now)
     try:
         db.session.commit()
     except IntegrityError:
@@ -95,3 +100,8 @@ def unbind(openid: str) -> Member | None:
     db.session.commit()
     return member
 
+
+def openids_of(member_id: int) -> list[str]:
+    """Every openid bound to the member, oldest binding first. Reads only."""
+    return list(db.session.scalars(select(WeChatBinding.openid).where(WeChatBinding.member_id == member_id)
+                                   .order_by(WeChatBinding.id)))

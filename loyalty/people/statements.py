@@ -83,13 +83,14 @@ def _recent(account: Account, *, family: bool = False) -> list[Movement]:
 
 
 def _expiring(account: Account, now: datetime) -> Expiring | None:
-    soonest = db.session.scalar(select(func.min(PointLot.expires_at)).where(
-        PointLot.account_id == account.id, PointLot.remaining > 0, PointLot.expires_at > now))
+    # One round trip (the 积分 reply is on the chat's hot path): the soonest expiry and its sum.
+    soonest = db.session.execute(
+        select(PointLot.expires_at, func.sum(PointLot.remaining))
+        .where(PointLot.account_id == account.id, PointLot.remaining > 0, PointLot.expires_at > now)
+        .group_by(PointLot.expires_at).order_by(PointLot.expires_at).limit(1)).first()
     if soonest is None:
         return None
-    amount = db.session.scalar(select(func.sum(PointLot.remaining)).where(
-        PointLot.account_id == account.id, PointLot.remaining > 0, PointLot.expires_at == soonest))
-    return Expiring(int(amount), last_day(soonest))
+    return Expiring(int(soonest[1]), last_day(soonest[0]))
 
 
 def _earners(account: Account, family: Family) -> list[Earner]:
