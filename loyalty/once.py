@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Callable, Generic, TypeVar
 
@@ -37,6 +38,7 @@ from loyalty.errors import ValidationError
 
 T = TypeVar("T")
 MAX_REFERENCE = 64
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -80,9 +82,11 @@ def lock(key: str) -> None:
 
 def check_reference(value, field: str, label: str) -> str:
     """A caller's reference number (pos_txn_no, topup_no, refund_no): a string of 1-64
-    characters; ValidationError naming the field otherwise."""
+    characters, none of them a control character; ValidationError naming the field otherwise."""
     if not isinstance(value, str) or not 0 < len(value) <= MAX_REFERENCE:
         raise ValidationError(f"{label}必填，最长 {MAX_REFERENCE} 位", field=field)
+    if _CONTROL.search(value):  # NUL cannot be stored in PostgreSQL text; no reference needs one
+        raise ValidationError(f"{label}不能包含控制字符", field=field)
     return value
 
 

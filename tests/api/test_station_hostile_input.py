@@ -63,3 +63,23 @@ def test_a_sale_with_a_full_width_member_code_earns_that_member_points(pos, code
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["sale"]["member"]["id"] == member.id
 
+
+
+@pytest.mark.parametrize("field, value", [("pos_txn_no", "T-NUL\x00"), ("pos_txn_no", "T\x1bESC"),
+                                          ("sku", "SKU\x00")])
+def test_a_control_character_in_a_text_field_is_a_validation_error_not_a_500(pos, field, value):
+    # PostgreSQL refuses NUL in text: found by schemathesis as a 500 on the sale's retry lookup.
+    shop = {"kind": "shop", "category": "drinks", "amount_fen": 500}
+    line = {**shop, "sku": value} if field == "sku" else shop
+    body = {"pos_txn_no": value if field == "pos_txn_no" else "T-CTRL-1", "lines": [line]}
+    response = pos.post("/sales", body)
+    assert response.status_code == 422 and error_code(response) == "validation_error"
+    assert response.get_json()["error"]["field"] == (field if field == "pos_txn_no" else "lines[0].sku")
+
+
+def test_a_reference_with_a_control_character_is_refused_by_the_one_validator():
+    from loyalty.errors import ValidationError
+    from loyalty.once import check_reference
+    assert check_reference("S001-20261202-0001", "pos_txn_no", "POS 流水号") == "S001-20261202-0001"
+    with pytest.raises(ValidationError):
+        check_reference("T\x00", "pos_txn_no", "POS 流水号")

@@ -41,6 +41,9 @@ class Schema:
         return schema
 
 
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 class Str(Schema):
     def __init__(self, min_len=1, max_len=64, pattern: str | None = None, description=None, example=None,
                  nullable=False):
@@ -52,6 +55,9 @@ class Str(Schema):
             _fail(path, "应为字符串")
         if not self.min_len <= len(value) <= self.max_len:
             _fail(path, f"长度应为 {self.min_len}-{self.max_len}")
+        if CONTROL.search(value):
+            # NUL cannot be stored in PostgreSQL text, and no field of ours means a control character.
+            _fail(path, "不能包含控制字符")
         if self.pattern and not re.fullmatch(self.pattern, value):
             _fail(path, "格式不正确")
         return value
