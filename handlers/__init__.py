@@ -22,6 +22,8 @@ ROUTING: tuple[str, ...] = (
     "records",   # 记录, 消费记录, HISTORY
     "bind_phone",  # 绑定, 绑定手机, BIND_PHONE (a flow: phone -> SMS code -> consent)
     "unbind",    # 解绑, 注销 (each a 是/否 flow)
+    "feedback",  # 反馈 + text, 反馈 / FEEDBACK (a flow asking for the text)
+    "invoice",   # 发票, INVOICE (a flow: sale -> title -> email -> confirm)
     "help",      # 帮助, ?, ？, help, HELP, and any text nobody else takes
 )
 
