@@ -36,8 +36,9 @@ def take_text(turn: Turn) -> Step:
 
 
 feedback_flow = Flow("feedback", start="text", timeout=600, states={
-    # Any text is an answer here; its length is checked by loyalty (too long: asked again).
-    "text": State(take_text, to=("text", END)),
+    # Any text but blanks is an answer; its length is checked by loyalty (too long: asked again).
+    "text": State(take_text, to=("text", END), accepts=lambda text: text.strip() or None,
+                  reprompt=lambda turn: texts.render("feedback/ask", limit=feedback.MAX_TEXT)),
 })
 
 

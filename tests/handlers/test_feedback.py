@@ -41,8 +41,9 @@ def test_the_button_asks_for_the_text_and_the_next_message_is_the_ticket(app, we
     assert "我们会尽快处理" not in (wechat.say("o-fb-btn", "积分") or "")  # the flow is over
 
 
-def test_feedback_alone_asks_and_cancel_leaves_without_a_ticket(app, wechat):
+def test_feedback_alone_asks_blanks_ask_again_and_cancel_leaves_without_a_ticket(app, wechat):
     assert "请直接回复" in wechat.say("o-fb-cancel", "反馈")
+    assert "请直接回复" in wechat.say("o-fb-cancel", "   ")
     assert "已取消" in wechat.say("o-fb-cancel", "取消")
     assert tickets() == []
 
