@@ -26,6 +26,8 @@ ROUTING: tuple[str, ...] = (
     "ecard",     # 会员卡, 电子会员卡, 付款码, ECARD
     "referral",  # 推荐, 邀请
     "family",    # 家庭 (and its flows family_create, family_answer, family_manage)
+    "feedback",  # 反馈 + text, 反馈 / FEEDBACK (a flow asking for the text)
+    "invoice",   # 发票, INVOICE (a flow: sale -> title -> email -> confirm)
     "help",      # 帮助, ?, ？, help, HELP, and any text nobody else takes
 )
 

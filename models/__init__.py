@@ -2,7 +2,9 @@
 from models.base import Base
 from models.coupon import Coupon, CouponTemplate
 from models.family import Family, FamilyInvite, FamilyMember
+from models.feedback import FeedbackTicket
 from models.follower import Follower
+from models.invoice import InvoiceRequest, InvoiceTitle
 from models.ledger import Account, AccountKind, LedgerEntry, LotMovement, PointLot
 from models.member import Member, WeChatBinding
 from models.push_preference import PushPreference
@@ -20,4 +22,5 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "LotMovement", "Sale", "SaleLine", "SaleDiscount", "SaleRefund", "Outbox",
            "CouponTemplate", "Coupon", "RewardItem", "Redemption", "FamilyInvite",
            "RuleSet", "EarningRule", "PointsMultiplier", "TierChange", "TierReward",
-           "TopupBonusRule", "Staff", "PushPreference", "ReferralCode", "ReferralScan", "Referral"]
+           "TopupBonusRule", "Staff", "PushPreference", "ReferralCode", "ReferralScan", "Referral",
+           "FeedbackTicket", "InvoiceTitle", "InvoiceRequest"]

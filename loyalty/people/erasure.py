@@ -15,11 +15,8 @@ Kept, because they are not about the person or are needed as proof: the id, iden
 kind, tier, family membership, consent time and version, created_at.
 
 Other rooms holding personal data hook in with `@on_erase`: a function of the member
-called inside the same transaction, before the commit. The invoice titles (M18) must
-register one when their table lands, e.g. in loyalty/benefits/invoices.py:
-
-    @erasure.on_erase
-    def _forget_titles(member): db.session.execute(delete(InvoiceTitle).where(...member.id))
+called inside the same transaction, before the commit. loyalty/service/invoices.py
+registers one: the saved invoice titles are deleted, the requests' emails blanked.
 """
 from __future__ import annotations
 
