@@ -15,7 +15,7 @@ state without a function raise FlowError.
         "code": State(check_code, to=(END,), accepts=r"^\\d{6}$", reprompt="bind/code_again"),
     })
 
-    @router.command("bind", "绑定", menu="BIND_PHONE", help="...")
+    @router.command("bind", "绑定", menu="BIND_PHONE")
     def start(turn): return bind.begin(turn, texts.render("bind/ask_phone"))
 
 State lives in Redis under `conv:<openid>` as {flow, state, data, deadline}. The key is

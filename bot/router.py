@@ -5,8 +5,8 @@ every handler module in order; `Router.arrange` sorts the routes by that table o
 modules are imported, so the table — not import order — is the routing order, and the
 first route whose test passes handles the message.
 
-    @router.command("points", "积分", "我的积分", menu="MY_POINTS", help="查看积分")
-                                         a member command: keywords + menu key + help line
+    @router.command("points", "积分", "我的积分", menu="MY_POINTS")
+                                         a member command: keywords + menu key (its help line: templates/replies/help_lines.txt)
     @router.text("积分", "我的积分")      exact keyword (after stripping spaces)
     @router.regex(r"^反馈\\s*(.+)$")      a regex over the text; the match is on turn.match
     @router.click("MY_POINTS")           a menu button's key
@@ -70,7 +70,6 @@ class Command:
     name: str
     keywords: tuple[str, ...]
     menu_key: str | None
-    help: str
     module: str
 
 
@@ -87,16 +86,17 @@ class Router:
             return handler
         return register
 
-    def command(self, name: str, *keywords: str, menu: str | None = None, help: str):
-        """Register a member command: its keywords, its menu key (optional) and the one
-        line the help reply shows for it. Routes are named `<name>:text` / `<name>:click`."""
+    def command(self, name: str, *keywords: str, menu: str | None = None):
+        """Register a member command: its keywords and its menu key (optional); the line
+        the help reply shows for it is LINES[name] in templates/replies/help_lines.txt.
+        Routes are named `<name>:text` / `<name>:click`."""
         def register(handler: Handler) -> Handler:
             if any(c.name == name for c in self.commands):
                 raise ValueError(f"command {name!r} is registered twice")
             self.text(*keywords, name=f"{name}:text")(handler)
             if menu:
                 self.click(menu, name=f"{name}:click")(handler)
-            self.commands.append(Command(name, tuple(keywords), menu, help, handler.__module__))
+            self.commands.append(Command(name, tuple(keywords), menu, handler.__module__))
             return handler
         return register
 

@@ -39,3 +39,5 @@ def init_app(app: Flask) -> None:
     for module in modules:
         importlib.import_module(module)  # registers its routes
     router.arrange(modules)
+    from handlers.help import check_lines
+    check_lines(app)  # every command has its help line in templates/

@@ -5,7 +5,7 @@ from handlers.guard import member_required
 from loyalty.people.statements import wallet_statement
 
 
-@router.command("balance", "余额", "储值", menu="MY_BALANCE", help="储值余额（本金和赠送）和最近变动")
+@router.command("balance", "余额", "储值", menu="MY_BALANCE")
 @member_required
 def balance(turn: Turn) -> str:
     return texts.render("balance", s=wallet_statement(turn.member))

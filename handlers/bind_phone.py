@@ -98,7 +98,7 @@ bind_flow = Flow("bind_phone", start="phone", timeout=900, states={
 })
 
 
-@router.command("bind_phone", "绑定", "绑定手机", menu="BIND_PHONE", help="绑定手机号，成为会员")
+@router.command("bind_phone", "绑定", "绑定手机", menu="BIND_PHONE")
 def bind_phone(turn: Turn):
     member = bindings.member_by_openid(turn.openid)
     if member is not None:

@@ -5,7 +5,7 @@ from handlers.guard import member_required
 from loyalty.people.statements import held_coupons
 
 
-@router.command("coupons", "优惠券", "我的券", menu="MY_COUPONS", help="可用的优惠券和有效期")
+@router.command("coupons", "优惠券", "我的券", menu="MY_COUPONS")
 @member_required
 def coupons(turn: Turn) -> str:
     return texts.render("coupons", coupons=held_coupons(turn.member))

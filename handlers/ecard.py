@@ -30,7 +30,7 @@ def grouped(code: str) -> str:
     return " ".join(code[i:i + 4] for i in range(0, len(code), 4))
 
 
-@router.command("ecard", "会员卡", "电子会员卡", "付款码", menu="ECARD", help="出示电子会员卡（会员码 60 秒有效）")
+@router.command("ecard", "会员卡", "电子会员卡", "付款码", menu="ECARD")
 @member_required
 def ecard(turn: Turn):
     from jobs.wechat import enqueue_customer_message, enqueue_ecard_image

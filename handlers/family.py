@@ -156,7 +156,7 @@ family_manage = Flow("family_manage", start="menu", states={
 })
 
 
-@router.command("family", "家庭", help="创建家庭积分池、邀请家人、查看谁赚了多少、设置兑换权限")
+@router.command("family", "家庭")
 @member_required
 def family(turn: Turn):
     member = turn.member

@@ -42,7 +42,7 @@ feedback_flow = Flow("feedback", start="text", timeout=600, states={
 })
 
 
-@router.command("feedback", "反馈", "意见反馈", menu="FEEDBACK", help="意见和建议，可直接发送「反馈 + 内容」")
+@router.command("feedback", "反馈", "意见反馈", menu="FEEDBACK")
 @router.regex(WITH_TEXT, name="feedback:with_text")
 def give_feedback(turn: Turn):
     if turn.match is None:  # 反馈 alone, or the button: ask for the text

@@ -1,6 +1,6 @@
 """`member_required`: the guard of account commands.
 
-    @router.command("points", "积分", menu="MY_POINTS", help="...")
+    @router.command("points", "积分", menu="MY_POINTS")
     @member_required
     def points(turn): ... turn.member is the bound Member ...
 

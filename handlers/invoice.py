@@ -100,7 +100,7 @@ invoice_flow = Flow("invoice", start="sale", timeout=900, states={
 })
 
 
-@router.command("invoice", "发票", "开发票", menu="INVOICE", help="为最近的消费申请电子发票")
+@router.command("invoice", "发票", "开发票", menu="INVOICE")
 @member_required
 def invoice(turn: Turn):
     requests = invoices.requests_of(turn.member)

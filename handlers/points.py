@@ -6,7 +6,7 @@ from handlers.guard import member_required
 from loyalty.people.statements import points_statement
 
 
-@router.command("points", "积分", "我的积分", menu="MY_POINTS", help="积分余额、即将过期的积分和最近变动")
+@router.command("points", "积分", "我的积分", menu="MY_POINTS")
 @member_required
 def points(turn: Turn) -> str:
     return texts.render("points", s=points_statement(turn.member))

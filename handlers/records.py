@@ -10,7 +10,7 @@ from loyalty.people.history import recent_sales
 RECORDS_PATH = "/m/records"
 
 
-@router.command("records", "记录", "消费记录", menu="HISTORY", help="最近 5 笔消费记录")
+@router.command("records", "记录", "消费记录", menu="HISTORY")
 @member_required
 def records(turn: Turn) -> str:
     link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + RECORDS_PATH

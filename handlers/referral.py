@@ -31,7 +31,7 @@ def _media_key(member_id: int) -> str:
     return f"youka:refqr:media:{member_id}"
 
 
-@router.command("referral", "推荐", "邀请", help="专属推荐二维码，好友扫码成为会员双方得积分")
+@router.command("referral", "推荐", "邀请")
 @member_required
 def referral_card(turn: Turn):
     from jobs.wechat import enqueue_customer_message

@@ -5,7 +5,7 @@ from handlers.guard import member_required
 from loyalty.benefits import tiers
 
 
-@router.command("tier", "等级", "会员等级", menu="MY_TIER", help="会员等级、等级权益和升级进度")
+@router.command("tier", "等级", "会员等级", menu="MY_TIER")
 @member_required
 def tier(turn: Turn) -> str:
     progress = tiers.progress(turn.member)

@@ -54,13 +54,13 @@ erase_flow = Flow("erase", start="confirm", states={
 })
 
 
-@router.command("unbind", "解绑", help="解除本微信与会员手机号的绑定")
+@router.command("unbind", "解绑")
 @member_required
 def unbind(turn: Turn):
     return unbind_flow.begin(turn, texts.render("unbind/confirm", phone=turn.member.phone))
 
 
-@router.command("erase", "注销", help="注销会员，删除个人信息")
+@router.command("erase", "注销")
 @member_required
 def erase(turn: Turn):
     return erase_flow.begin(turn, texts.render("erase/confirm", phone=turn.member.phone))
