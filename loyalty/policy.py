@@ -31,6 +31,11 @@ class Policy:
     # (0: none; the points multiplier for member day is an earning rule).
     member_day_weekdays: tuple[int, ...] = (2,)
     member_day_per_litre_fen: int = 0
+    # Daily check-in (签到): points per business day, and a bonus on every
+    # `checkin_streak_days`-th consecutive day (7: the 7th, 14th, ...; 0: no bonus).
+    checkin_points: int = 5
+    checkin_streak_days: int = 7
+    checkin_streak_bonus: int = 20
 
 
 def current() -> Policy:

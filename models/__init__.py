@@ -5,6 +5,7 @@ from models.family import Family, FamilyInvite, FamilyMember
 from models.follower import Follower
 from models.ledger import Account, AccountKind, LedgerEntry, LotMovement, PointLot
 from models.member import Member, WeChatBinding
+from models.checkin import CheckIn
 from models.push_preference import PushPreference
 from models.reward import Redemption, RewardItem
 from models.rule import EarningRule, PointsMultiplier, RuleSet
@@ -19,4 +20,4 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "LotMovement", "Sale", "SaleLine", "SaleDiscount", "SaleRefund", "Outbox",
            "CouponTemplate", "Coupon", "RewardItem", "Redemption", "FamilyInvite",
            "RuleSet", "EarningRule", "PointsMultiplier", "TierChange", "TierReward",
-           "TopupBonusRule", "Staff", "PushPreference"]
+           "TopupBonusRule", "Staff", "PushPreference", "CheckIn"]
