@@ -22,6 +22,8 @@ ROUTING: tuple[str, ...] = (
     "records",   # 记录, 消费记录, HISTORY
     "bind_phone",  # 绑定, 绑定手机, BIND_PHONE (a flow: phone -> SMS code -> consent)
     "unbind",    # 解绑, 注销 (each a 是/否 flow)
+    "redeem",    # 兑换, 积分商城, REDEEM (a flow: pick a number -> 是/否)
+    "checkin",   # 签到, 每日签到, CHECKIN
     "help",      # 帮助, ?, ？, help, HELP, and any text nobody else takes
 )
 
