@@ -18,6 +18,7 @@ from handlers.guard import member_required
 from loyalty.benefits import family, rewards
 from loyalty.errors import InsufficientPoints, LimitReached, LoyaltyError, NotAllowed, OutOfStock
 from loyalty.people import bindings
+from loyalty.people.statements import last_day
 from models import Coupon
 from web import clock
 
@@ -65,7 +66,9 @@ def _refusal(exc: LoyaltyError) -> str:
 
 def _result(r) -> str:
     if r.item.kind == "coupon":
-        return texts.render("redeem/coupon", r=r, coupon=db.session.get(Coupon, r.coupon_id))
+        coupon = db.session.get(Coupon, r.coupon_id)
+        # valid_until is exclusive: the member is told the last day it can be used.
+        return texts.render("redeem/coupon", r=r, coupon=coupon, valid_to=last_day(coupon.valid_until))
     if r.item.kind == "gift":
         return texts.render("redeem/gift", r=r, stations=rewards.pickup_stations())
     return texts.render("redeem/donation", r=r)
