@@ -92,6 +92,8 @@ def test_help_lists_exactly_the_registered_commands_in_table_order(wechat):
                      "· 绑定：绑定手机号，成为会员",
                      "· 解绑：解除本微信与会员手机号的绑定",
                      "· 注销：注销会员，删除个人信息",
+                     "· 兑换：用积分兑换优惠券和礼品",
+                     "· 签到：每天签到领积分，连续签到有奖励",
                      "· 帮助：查看全部功能"]
 
 
