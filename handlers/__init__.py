@@ -28,6 +28,8 @@ ROUTING: tuple[str, ...] = (
     "family",    # 家庭 (and its flows family_create, family_answer, family_manage)
     "feedback",  # 反馈 + text, 反馈 / FEEDBACK (a flow asking for the text)
     "invoice",   # 发票, INVOICE (a flow: sale -> title -> email -> confirm)
+    "redeem",    # 兑换, 积分商城, REDEEM (a flow: pick a number -> 是/否)
+    "checkin",   # 签到, 每日签到, CHECKIN
     "help",      # 帮助, ?, ？, help, HELP, and any text nobody else takes
 )
 

@@ -35,6 +35,11 @@ class Policy:
     # new member binds after scanning the referrer's QR code (0: no points for that side).
     referral_points_referrer: int = 200
     referral_points_referred: int = 100
+    # Daily check-in (签到): points per business day, and a bonus on every
+    # `checkin_streak_days`-th consecutive day (7: the 7th, 14th, ...; 0: no bonus).
+    checkin_points: int = 5
+    checkin_streak_days: int = 7
+    checkin_streak_bonus: int = 20
 
 
 def current() -> Policy:

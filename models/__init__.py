@@ -7,6 +7,7 @@ from models.follower import Follower
 from models.invoice import InvoiceRequest, InvoiceTitle
 from models.ledger import Account, AccountKind, LedgerEntry, LotMovement, PointLot
 from models.member import Member, WeChatBinding
+from models.checkin import CheckIn
 from models.push_preference import PushPreference
 from models.referral import Referral, ReferralCode, ReferralScan
 from models.reward import Redemption, RewardItem
@@ -23,4 +24,4 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "CouponTemplate", "Coupon", "RewardItem", "Redemption", "FamilyInvite",
            "RuleSet", "EarningRule", "PointsMultiplier", "TierChange", "TierReward",
            "TopupBonusRule", "Staff", "PushPreference", "ReferralCode", "ReferralScan", "Referral",
-           "FeedbackTicket", "InvoiceTitle", "InvoiceRequest"]
+           "FeedbackTicket", "InvoiceTitle", "InvoiceRequest", "CheckIn"]

@@ -21,8 +21,9 @@ from loyalty.books import points
 from loyalty.errors import (DuplicateConflict, InsufficientPoints, LimitReached, NotAllowed, NotFound,
                             OutOfStock, ValidationError)
 from loyalty.books.ledger import lock_account, utc, whole
+from loyalty.once import Done, run_once
 from loyalty.people.members import account_of
-from models import CouponTemplate, Member, Redemption, RewardItem
+from models import CouponTemplate, Member, Redemption, RewardItem, Station
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,24 @@ def redeem(member: Member, item_code: str, quantity: int = 1, *, key: str,
         redemption.coupon_id = issued[0].id
     db.session.flush()
     return redemption
+
+
+def redeem_once(member: Member, item_code: str, *, key: str, now: datetime | None = None) -> Done[Redemption]:
+    """`redeem` one unit through run_once, and commit: the chat's confirmation. A retry
+    with the same key (a re-delivered or repeated confirmation) answers with the first
+    redemption, created False. The errors of `redeem` roll back and are raised."""
+    return run_once(f"redemption:{key}", lambda: _replay(key, member, item_code),
+                    lambda: redeem(member, item_code, key=key, now=now))
+
+
+def balance(member: Member, now: datetime | None = None) -> int:
+    """The points the member can spend now (their family pool's, in a family)."""
+    return points.spendable(account_of(member, "points"), utc(now))
+
+
+def pickup_stations() -> list[str]:
+    """The names of the stations a gift can be picked up at: every active station."""
+    return list(db.session.scalars(select(Station.name).where(Station.active.is_(True)).order_by(Station.code)))
 
 
 def pick_up(pickup_code: str, *, now: datetime | None = None) -> Redemption:

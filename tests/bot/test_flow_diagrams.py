@@ -50,3 +50,15 @@ def test_write_puts_the_diagram_beside_the_flows_and_into_the_docs(tmp_path, han
     doc = (tmp_path / "docs" / "wechat.md").read_text()
     assert f"### test_handler_flow\n\n```mermaid\n{handler_flow.mermaid()}```\n" in doc
     assert doc.count(flow_docs.BEGIN) == 1 and doc.count(flow_docs.END) == 1
+
+
+def test_the_routing_table_in_docs_wechat_md_is_handlers_routing():
+    import re
+    from pathlib import Path
+
+    from handlers import ROUTING
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "wechat.md").read_text()
+    table = doc[doc.index("| # | module | triggers |"):]
+    rows = re.findall(r"^\| (\d+) \| (\w+) \|", table.split("\n\n")[0], re.M)
+    assert [module for _, module in rows] == list(ROUTING)
+    assert [int(n) for n, _ in rows] == list(range(1, len(ROUTING) + 1))
