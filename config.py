@@ -103,7 +103,7 @@ class Config:
     # How many proxies in front of us to believe about X-Forwarded-For (and, when > 0, one
     # hop of X-Forwarded-Proto / -Host). 0: no proxy, those headers are the client's own.
     PROXY_FIX_X_FOR: int = 0
-    # Login attempts (web/rate_limit.py, `limits` notation), counted before the password
+    # Login attempts (loyalty/rate_limit.py, `limits` notation), counted before the password
     # is checked: per username and client address, and per client address overall.
     LOGIN_RATE_LIMIT: str = "5 per 5 minutes"
     LOGIN_IP_RATE_LIMIT: str = "30 per 5 minutes"
@@ -111,7 +111,7 @@ class Config:
     # cashier page, anything new); the station API and the webhook set theirs (web/body_limit.py).
     MAX_CONTENT_LENGTH: int = 16 * 1024
     # Binding a phone (handlers/bind_phone.py): the SMS backend (bot/channels/sms.py,
-    # docs/sms.md), the code's life and wrong tries, and the send limits (web/rate_limit.py):
+    # docs/sms.md), the code's life and wrong tries, and the send limits (loyalty/rate_limit.py):
     # one send per interval per phone and per openid, and so many per hour for each.
     SMS_BACKEND: str = "console"
     PHONE_CODE_TTL: int = 300

@@ -1,6 +1,6 @@
 """One-time SMS codes that prove a phone for an openid (the bind flow).
 
-`issue` counts the send against the limits first (web/rate_limit.py, the service's one
+`issue` counts the send against the limits first (loyalty/rate_limit.py, the service's one
 limiter: it is plain Redis under the app's config, no request needed), then keeps the
 code HMAC-ed with SECRET_KEY in Redis for PHONE_CODE_TTL seconds; `verify` compares in
 constant time and kills the code after PHONE_CODE_MAX_TRIES wrong answers. Sending the
@@ -24,7 +24,7 @@ from enum import StrEnum
 from flask import current_app
 
 from extensions import get_redis
-from web import rate_limit
+from loyalty import rate_limit
 
 
 @dataclass(frozen=True)

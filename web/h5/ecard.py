@@ -10,7 +10,7 @@ from flask import Response, current_app, render_template, request, url_for
 from loyalty.qr_png import qr_png
 from loyalty.till import member_codes
 from models import Member
-from web import rate_limit
+from loyalty import rate_limit
 from web.h5 import bp
 from web.h5.auth import api_error, member_json, member_page
 
