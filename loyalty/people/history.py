@@ -29,6 +29,12 @@ def recent_sales(member: Member, limit: int = 5) -> list[SaleSummary]:
         select(Sale, Station.name).join(Station, Station.id == Sale.station_id)
         .where(Sale.member_id == member.id)
         .order_by(Sale.created_at.desc(), Sale.id.desc()).limit(limit)).all()
+    return summaries(rows)
+
+
+def summaries(rows) -> list[SaleSummary]:
+    """(Sale, station name) rows as SaleSummary, each with the fuel grades it sold (one
+    query for all the rows' lines)."""
     grades: dict[int, list[str]] = {}
     if rows:
         for sale_id, grade in db.session.execute(

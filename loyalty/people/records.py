@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from extensions import db
 from loyalty.books.ledger import as_utc
 from loyalty.errors import NotFound
-from loyalty.people.history import SaleSummary
+from loyalty.people.history import summaries
 from loyalty.people.members import account_of
 from loyalty.people.statements import last_day
-from models import Coupon, LedgerEntry, Member, PointLot, Redemption, Sale, SaleLine, Station
+from models import Coupon, LedgerEntry, Member, PointLot, Redemption, Sale, Station
 
 
 @dataclass(frozen=True)
@@ -44,16 +44,7 @@ def sales_page(member: Member, page: int = 1, per_page: int = 20) -> Page:
         select(Sale, Station.name).join(Station, Station.id == Sale.station_id)
         .where(Sale.member_id == member.id).order_by(Sale.created_at.desc(), Sale.id.desc()),
         select(func.count()).select_from(Sale).where(Sale.member_id == member.id), page, per_page)
-    grades: dict[int, list[str]] = {}
-    if rows:
-        for sale_id, grade in db.session.execute(
-                select(SaleLine.sale_id, SaleLine.grade_code)
-                .where(SaleLine.sale_id.in_([s.id for s, _ in rows]), SaleLine.kind == "fuel")
-                .order_by(SaleLine.id)):
-            if grade and grade not in grades.setdefault(sale_id, []):
-                grades[sale_id].append(grade)
-    return Page([SaleSummary(s.id, as_utc(s.created_at), name, tuple(grades.get(s.id, ())), s.litres_ml,
-                             s.payable_fen, s.refunded_fen, s.points_earned) for s, name in rows], page, pages)
+    return Page(summaries(rows), page, pages)
 
 
 def own_sale(member: Member, sale_id: int) -> Sale:
