@@ -64,6 +64,8 @@ def pool_view(member: Member, family: Family) -> str:
 
 def create(turn: Turn) -> Step:
     member, _ = _member_family(turn)
+    if member is None:  # unbound (or the phone moved to another WeChat) while the flow waited
+        return Step(texts.static("unbound"), next=END)
     try:
         family = families.create(member, turn.accepted)
     except LoyaltyError as exc:
@@ -74,9 +76,11 @@ def create(turn: Turn) -> Step:
 
 def answer(turn: Turn) -> Step:
     member, _ = _member_family(turn)
+    if member is None:  # unbound (or the phone moved to another WeChat) while the flow waited
+        return Step(texts.static("unbound"), next=END)
     invite = family_roster.pending_invitation(member)
     if invite is None or invite.invite_id != turn.data["invite_id"]:
-        return Step(LoyaltyError("邀请已失效").message, next=END)
+        return Step(texts.static("family/invite_gone"), next=END)
     try:
         if turn.accepted[1] == "接受":
             families.join(member, db.session.get(Family, invite.family_id))

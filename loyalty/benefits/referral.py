@@ -108,6 +108,10 @@ def reward_on_bind(member: Member, openid: str, *, now: datetime | None = None,
     scan = db.session.get(ReferralScan, openid)
     if scan is None or scan.referrer_id == member.id:
         return None
+    if db.session.scalar(select(Referral.id).where(Referral.openid == openid).limit(1)) is not None:
+        # This WeChat account brought a member once already: erasing or unbinding and
+        # binding again (a new member each time) must not pay the referrer again.
+        return None
     if as_utc(member.created_at) < as_utc(scan.scanned_at):
         return None  # already a member before the scan: not brought by the referrer
     referrer = db.session.get(Member, scan.referrer_id)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from extensions import db
 from loyalty.benefits import coupons as coupon_rules
@@ -92,13 +92,16 @@ def _claw_back_points(sale: Sale, amount: int, key: str, now: datetime) -> int:
     earn = find_entry(f"sale:{sale.id}:earn")
     if earn is None:
         return 0
-    # int(): PostgreSQL sums a bigint column as numeric.
-    reversed_before = int(db.session.scalar(select(func.coalesce(func.sum(SaleRefund.points_reversed), 0))
-                                            .where(SaleRefund.sale_id == sale.id)))
-    # Proportional on the running total: floor(earned × refunded so far / paid); all of
-    # them for the one refund of a sale that cost nothing.
-    share = (sale.refunded_fen + amount, sale.payable_fen) if sale.payable_fen else (1, 1)
-    due = sale.points_earned * share[0] // share[1] - reversed_before
+    # Proportional on the running total: floor(earned × refunded after / paid) minus the
+    # same before this refund, so partial refunds add up to one full refund. What was due,
+    # not what was taken: points an earlier refund wrote off (already spent) stay written
+    # off and are never taken from points earned since. All of them for the one refund of
+    # a sale that cost nothing.
+    earned, paid = sale.points_earned, sale.payable_fen
+    if paid:
+        due = earned * (sale.refunded_fen + amount) // paid - earned * sale.refunded_fen // paid
+    else:
+        due = earned
     if due <= 0:
         return 0
     entry = points.claw_back(earn, due, key=f"{key}:points", cause_type="refund", cause_ref=str(sale.id), now=now)

@@ -159,3 +159,13 @@ def test_a_member_who_says_no_stays(wechat, family_of_two, kid):
 
 def test_an_unbound_follower_is_asked_to_bind(wechat, app):
     assert "绑定" in wechat.say("o_fam_nobody", "家庭")
+
+
+def test_a_member_unbound_while_naming_a_family_is_asked_to_bind_not_an_error(wechat, owner):
+    from models import WeChatBinding
+    assert "创建" in wechat.say(OWNER, "家庭")
+    # The phone moves to another WeChat account while the flow waits for the name.
+    db.session.query(WeChatBinding).filter_by(openid=OWNER).delete()
+    db.session.commit()
+    assert "绑定" in wechat.say(OWNER, "张家")
+    assert db.session.scalar(select(Family.id)) is None

@@ -126,3 +126,21 @@ def test_a_member_scanning_a_referral_code_is_thanked_and_nothing_is_remembered(
 
 def test_an_unknown_referral_code_gets_a_polite_answer(wechat, app):
     assert "失效" in wechat.event(NEWCOMER, "SCAN", "ref:NOSUCH22")["Content"]
+
+
+def test_erasing_and_binding_again_from_the_same_wechat_pays_the_referrer_once(wechat, runner, alice):
+    code = alices_code(wechat, alice)
+    wechat.event(NEWCOMER, "SCAN", f"ref:{code}")
+    for round_ in range(2):
+        wechat.say(NEWCOMER, "绑定")
+        wechat.say(NEWCOMER, "13900000102")
+        wechat.say(NEWCOMER, last_sms_code(runner, "13900000102"))
+        assert "绑定成功" in wechat.say(NEWCOMER, "是")
+        if round_ == 0:
+            wechat.say(NEWCOMER, "注销")
+            assert "已注销" in wechat.say(NEWCOMER, "是")
+            get_redis().delete(*get_redis().keys("rate*"))  # the SMS send limits are not under test
+    # 200 for the first newcomer only: the same WeChat account binding a new member after
+    # erasing the first one brings the referrer nothing more.
+    assert points_of(alice) == 200
+    assert invariants.check(db.session) == []

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from extensions import db
 from loyalty.benefits import coupons
 from loyalty import demo
-from loyalty.books import invariants, stored_value
+from loyalty.books import invariants, points, stored_value
 from loyalty.people import members
 from loyalty.till import refunds, sales
 from loyalty.errors import CouponNotApplicable, DuplicateConflict, InsufficientBalance, ValidationError
@@ -153,3 +153,21 @@ def test_bad_lines_are_refused_before_anything_is_written(world):
 def test_a_sale_without_a_member_earns_nothing(world):
     sale = sales.commit("S001", "T0011", [fuel("10.00"), ShopLine("drinks", 500)], now=WEDNESDAY).sale
     assert sale.member_id is None and sale.points_earned == 0 and sale.payable_fen == 7650 + 500
+
+
+def test_points_a_refund_wrote_off_are_never_taken_from_points_earned_later(world):
+    ming = new_member()
+    sale = sales.commit("S001", "T-WO", [fuel("40.00")], member_id=ming.id, now=WEDNESDAY).sale
+    assert (sale.points_earned, sale.payable_fen) == (40, 30600)  # 40 L of 92# at 7.65, 1 point a litre
+    points.spend(members.account_of(ming, "points"), 40, key="t:spend", cause_type="test", now=WEDNESDAY)
+    db.session.commit()
+    # Half the money back: 20 points due, none left to take: written off.
+    first, _ = refunds.refund(sale.id, "R1", 15300, now=WEDNESDAY)
+    assert first.points_reversed == 0
+    points.earn(members.account_of(ming, "points"), 1000, key="t:earn", cause_type="test", now=WEDNESDAY)
+    db.session.commit()
+    # The other half: 40 × 30600 / 30600 − 40 × 15300 / 30600 = 40 − 20 = 20 due, not 40.
+    second, _ = refunds.refund(sale.id, "R2", now=WEDNESDAY)
+    assert second.points_reversed == 20
+    assert balance(ming, "points") == 980
+    assert invariants.check(db.session) == []

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 from flask import redirect, request, url_for
-from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from loyalty.benefits import rewards
@@ -33,15 +32,10 @@ def redeem(member: Member):
     # The page's key, scoped to the member: one member's key can never replay another's.
     key = f"h5:{member.id}:{sent_key}"
     try:
-        redemption = rewards.redeem(member, item_code, key=key)
-        db.session.commit()
+        # run_once: a second post of the form (a double tap, a racing twin) answers with the first.
+        redemption = rewards.redeem_once(member, item_code, key=key).result
     except LoyaltyError as exc:
-        db.session.rollback()
         return rewards_page(member, error=exc.message, status=STATUS.get(exc.code, 409))
-    except IntegrityError:
-        # Two posts of one form raced past the replay check: the other one committed.
-        db.session.rollback()
-        redemption = rewards.redeem(member, item_code, key=key)
     return redirect(url_for("h5.redemption_detail", redemption_id=redemption.id), 303)
 
 
