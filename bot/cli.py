@@ -32,7 +32,8 @@ def init_app(app: Flask) -> None:
 def publish_menu() -> None:
     """Publish bot/menu.py's menu to the account."""
     from bot.menu import MENU, MenuError, menu_json
-    from bot.wechat import WeChatAPIError, get_client
+    from bot.wechat import get_client
+    from bot.wechat_http import WeChatAPIError
     try:
         get_client().create_menu(menu_json())
     except MenuError as exc:

@@ -4,14 +4,13 @@ Every call goes to WECHAT_API_BASE, so the same code talks to WeChat or to the f
 (web.wechat_sim). The access token lives in Redis and is shared by every process; one
 process at a time refreshes it, under a Redis lock. A call that meets an invalid or
 expired token (40001, 40014, 42001) re-reads the shared token, refreshes it only if it
-is the one that failed, and retries once. The secret and the token never reach a log
-or an exception message.
+is the one that failed, and retries once. The HTTP layer (errors,
+the base-URL session, token redaction) is bot/wechat_http.py.
 """
 from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Mapping
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -20,79 +19,11 @@ import redis
 import requests
 from flask import Flask, current_app
 from wechatpy import WeChatClient as _WeChatpyClient
-from wechatpy.exceptions import WeChatClientException
+
+from bot.wechat_http import (REDACT_TOKENS, TOKEN_ERRORS, TOKEN_MARGIN, BaseURLSession, WeChatAPIError,
+                             WeChatUnavailable)
 
 log = logging.getLogger("youka.wechat")
-
-DEFAULT_BASE = "https://api.weixin.qq.com"
-WECHAT_HOSTS = ("https://api.weixin.qq.com", "https://file.api.weixin.qq.com", "https://mp.weixin.qq.com")
-TOKEN_ERRORS = frozenset({40001, 40014, 42001})
-FINAL_ERRORS = frozenset({43004, 43101})  # not following / refused: retrying never helps
-# Busy, over quota, or a token renewed elsewhere again during our one retry.
-RETRYABLE_ERRORS = frozenset({-1, 45009}) | TOKEN_ERRORS
-TOKEN_MARGIN = 300  # refresh this many seconds before WeChat would expire the token
-
-
-class WeChatAPIError(WeChatClientException):
-    """WeChat answered a call with a non-zero errcode (None: no usable answer)."""
-
-    def __init__(self, errcode: int | None, errmsg: str, path: str = ""):
-        super().__init__(errcode, errmsg)
-        self.path = path
-
-    @property
-    def final(self) -> bool:
-        """True when the member cannot be reached this way: never retry."""
-        return self.errcode in FINAL_ERRORS
-
-    @property
-    def retryable(self) -> bool:
-        return self.errcode is None or self.errcode in RETRYABLE_ERRORS
-
-    def __str__(self) -> str:
-        return f"WeChat {self.path or 'API'}: errcode {self.errcode}: {self.errmsg}"
-
-
-class WeChatUnavailable(WeChatAPIError):
-    """No answer (connection failure, timeout, HTTP error): worth retrying later."""
-
-    def __init__(self, errmsg: str, path: str = ""):
-        super().__init__(None, errmsg, path)
-
-
-class WeChatTimeout(WeChatUnavailable):
-    """WeChat did not answer within WECHAT_HTTP_TIMEOUT."""
-
-
-class BaseURLSession(requests.Session):
-    """Sends WeChat's absolute URLs (some hard-coded in wechatpy) to the configured
-    base, and gives every request a timeout."""
-
-    def __init__(self, base: str, timeout: float):
-        super().__init__()
-        self.base = base
-        self.default_timeout = timeout
-
-    def rebase(self, url: str) -> str:
-        # With the real base, mp.weixin.qq.com must stay itself (showqrcode lives there).
-        if self.base == DEFAULT_BASE:
-            return url
-        for host in WECHAT_HOSTS:
-            if url == host or url.startswith(host + "/"):
-                return self.base + url[len(host):]
-        return url
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.default_timeout
-        path = urlsplit(url).path
-        try:
-            return super().request(method, self.rebase(url), *args, **kwargs)
-        except requests.Timeout:
-            # `from None`: requests' own message carries the URL, access_token included.
-            raise WeChatTimeout(f"no answer within {kwargs['timeout']}s", path) from None
-        except requests.RequestException as exc:
-            raise WeChatUnavailable(type(exc).__name__, path) from None
 
 
 class WeChatClient(_WeChatpyClient):
@@ -238,21 +169,6 @@ def _rewind(files: Mapping[str, Any] | None) -> None:
         fileobj = value[1] if isinstance(value, tuple) else value
         if hasattr(fileobj, "seek"):
             fileobj.seek(0)
-
-
-class RedactTokens(logging.Filter):
-    """urllib3 logs every request line at DEBUG, and WeChat wants the token in the query."""
-
-    pattern = re.compile(r"access_token=[^&\s\"']+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "access_token=" in message:
-            record.msg, record.args = self.pattern.sub("access_token=***", message), ()
-        return True
-
-
-REDACT_TOKENS = RedactTokens()
 
 
 def build_client(app: Flask) -> WeChatClient:

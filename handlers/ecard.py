@@ -17,17 +17,13 @@ from flask import current_app
 
 from bot.replies import Image, Text
 from bot.router import Turn, router
-from bot.wechat import WeChatAPIError, get_client
+from bot.wechat import get_client
+from bot.wechat_http import WeChatAPIError
 from handlers import texts
 from handlers.guard import member_required
 from loyalty.till import member_codes
 
 log = logging.getLogger("youka.handlers.ecard")
-
-
-def grouped(code: str) -> str:
-    """The digits in fours, as a cashier reads them out: "6612 3456 ..."."""
-    return " ".join(code[i:i + 4] for i in range(0, len(code), 4))
 
 
 @router.command("ecard", "会员卡", "电子会员卡", "付款码", menu="ECARD")
@@ -44,7 +40,7 @@ def ecard(turn: Turn):
                     turn.member.id, exc)
         enqueue_ecard_image(turn.openid, code.code)
         link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/m/ecard"
-        return texts.render("ecard/code_only", code=grouped(code.code), seconds=seconds, link=link)
-    enqueue_customer_message(turn.openid, Text(texts.render("ecard/code_follows", code=grouped(code.code),
+        return texts.render("ecard/code_only", code=member_codes.grouped(code.code), seconds=seconds, link=link)
+    enqueue_customer_message(turn.openid, Text(texts.render("ecard/code_follows", code=member_codes.grouped(code.code),
                                                             seconds=seconds)))
     return Image(media_id)

@@ -16,7 +16,8 @@ from flask import current_app, render_template
 
 from bot.replies import Image, Text
 from bot.router import Turn, router
-from bot.wechat import WeChatAPIError, get_client
+from bot.wechat import get_client
+from bot.wechat_http import WeChatAPIError
 from handlers import follow
 from loyalty.till import member_codes, nozzles
 from loyalty.errors import NotFound
@@ -24,10 +25,6 @@ from loyalty.people.bindings import member_by_openid
 from loyalty.till.sales import station_by_code
 
 log = logging.getLogger("youka.handlers.pump")
-
-
-def _grouped(code: str) -> str:
-    return " ".join(code[i:i + 4] for i in range(0, len(code), 4))  # read out at the counter in fours
 
 
 @router.scan(nozzles.SCENE_PREFIX)
@@ -47,7 +44,7 @@ def pump_scan(turn: Turn):
     ttl = nozzles.attach(station.code, nozzle, member)
     code = member_codes.issue(member, device="wechat")
     text = render_template("replies/pump_attached.txt", station=station.name, nozzle=nozzle, minutes=ttl // 60,
-                           code=_grouped(code.code),
+                           code=member_codes.grouped(code.code),
                            seconds=int(current_app.config["MEMBER_CODE_TTL"])).strip()
     log.info("member %s attached to %s nozzle %s", member.id, station.code, nozzle)
     try:

@@ -16,7 +16,8 @@ from flask import current_app
 
 from bot.replies import Image, Text
 from bot.router import Turn, router
-from bot.wechat import WeChatAPIError, get_client
+from bot.wechat import get_client
+from bot.wechat_http import WeChatAPIError
 from extensions import db, get_redis
 from handlers import texts
 from handlers.guard import member_required

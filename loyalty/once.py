@@ -64,7 +64,7 @@ def run_once(key: str, first: Callable[[], T | None], do: Callable[[], T]) -> Do
         if found is None:
             raise
         return Done(found, False)
-    except Exception:
+    except Exception:  # any other error is the caller's: roll back (ending the lock), raise it
         db.session.rollback()
         raise
 

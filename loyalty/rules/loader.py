@@ -92,7 +92,7 @@ def load_rules(data: dict, *, source: str | None = None, commit: bool = True) ->
         db.session.flush()
         if commit:
             db.session.commit()
-    except Exception:
+    except Exception:  # nothing half-loaded is left behind; the error itself goes on up
         if commit:
             db.session.rollback()
         raise

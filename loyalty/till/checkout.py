@@ -122,7 +122,7 @@ def sell(station: Station | str, pos_txn_no: str, lines, *, member_code: str | N
 
     try:
         done = run_once(request.key, lambda: _first_sale(station, request, member_code), write)
-    except Exception:
+    except Exception:  # e.g. the commit failed after `write`: give the code back, raise the error
         claim.undo()
         raise
     if not done.created:

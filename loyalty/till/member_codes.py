@@ -188,3 +188,8 @@ def member_id_of(code) -> int | None:
         return None
     value = get_redis().hget(KEY + serial, "m")
     return int(value) if value is not None else None
+
+
+def grouped(code: str) -> str:
+    """The digits in fours, as a cashier reads them out: "6612 3456 7890 1234 56"."""
+    return " ".join(code[i:i + 4] for i in range(0, len(code), 4))

@@ -175,7 +175,7 @@ def quote(lines: Sequence[FuelLine | ShopLine], *, tier=None, member_day: Member
     CouponNotApplicable (with `details["reason"]`) when a coupon cannot be used,
     ValidationError on a malformed line (negative, or not an integer)."""
     # Imported here, not at the top: loyalty.benefits.coupons builds on this module's arithmetic.
-    from loyalty.benefits import coupons as coupon_rules
+    from loyalty.benefits import coupon_terms
     at = at or datetime.now(timezone.utc)
     priced = [_priced(line) for line in lines]
     discounts: list[Discount] = []
@@ -196,7 +196,7 @@ def quote(lines: Sequence[FuelLine | ShopLine], *, tier=None, member_day: Member
     _check_stacking(coupons)
     for coupon in coupons:
         left = sum(p.amount_fen for p in priced)
-        found = coupon_rules.assess(coupon, priced, left, station_code=station_code,
+        found = coupon_terms.assess(coupon, priced, left, station_code=station_code,
                                     member_id=member_id, at=at)
         apply(found.label, allocate(found.amount_fen, found.weights), coupon.id)
 

@@ -81,7 +81,7 @@ def topup(station: Station | str, topup_no: str, member_code: str, amount_fen: i
 
     try:
         done = run_once(key, first, write)
-    except Exception:
+    except Exception:  # the top-up did not commit: give the code back, raise the error
         claim.undo()
         raise
     if not done.created:

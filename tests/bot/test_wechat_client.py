@@ -8,7 +8,8 @@ import time
 import pytest
 
 from bot.menu import menu_json
-from bot.wechat import BaseURLSession, WeChatAPIError, WeChatTimeout, build_client, get_client
+from bot.wechat import build_client, get_client
+from bot.wechat_http import BaseURLSession, WeChatAPIError, WeChatTimeout
 from extensions import get_redis
 
 CUSTOM = "/cgi-bin/message/custom/send"

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from loyalty.benefits import coupons
+from loyalty.benefits import coupon_terms
 from loyalty.errors import CouponNotApplicable, ValidationError
 from loyalty.policy import Policy
 from loyalty.till.pricing import FuelLine, MemberDay, ShopLine, allocate, fuel_amount_fen, quote
@@ -194,7 +194,7 @@ def test_allocate_uses_the_largest_remainder():
 def test_coupon_discount_is_callable_on_its_own():
     from loyalty.till.pricing import PricedLine
     lines = [PricedLine(FORTY_LITRES_92, 30600, 29000)]
-    found = coupons.discount(coupon(amount_fen=2000, min_spend_fen=20000), lines, 29000, at=WEDNESDAY)
+    found = coupon_terms.discount(coupon(amount_fen=2000, min_spend_fen=20000), lines, 29000, at=WEDNESDAY)
     assert found == ("满200减20", 2000)
 
 

@@ -70,7 +70,7 @@ def rotate_secret(code: str) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), help="The HTML sheet to write [pump-qr-<station>.html].")
 def pump_qr(station_code: str, nozzles: str, out: str | None) -> None:
     """Fetch a permanent parametric QR code per nozzle from WeChat and write a printable sheet."""
-    from bot.wechat import WeChatAPIError
+    from bot.wechat_http import WeChatAPIError
     from web.api.pump_sheet import nozzle_list, write_sheet
     try:
         numbers = nozzle_list(nozzles)

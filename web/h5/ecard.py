@@ -17,11 +17,6 @@ from web.h5.auth import api_error, member_json, member_page
 DEVICE = "h5"
 
 
-def grouped(code: str) -> str:
-    """The digits in fours, as a cashier reads them out: "6612 3456 7890 1234 56"."""
-    return " ".join(code[i:i + 4] for i in range(0, len(code), 4))
-
-
 def fresh_code(member: Member) -> tuple[dict | None, int]:
     """A new code for the page as the JSON the script reads, or (None, seconds to wait)
     when the member asked more than H5_CODE_RATE_LIMIT allows."""
@@ -33,7 +28,7 @@ def fresh_code(member: Member) -> tuple[dict | None, int]:
     expires_in = max(0, int((issued.expires_at - datetime.now(timezone.utc)).total_seconds()))
     refresh_in = max(1, min(int(config["H5_ECARD_REFRESH"]), expires_in))
     return {"code": issued.code, "expires_in": expires_in, "refresh_in": refresh_in,
-            "grouped": grouped(issued.code), "qr": url_for("h5.ecard_qr", code=issued.code)}, 0
+            "grouped": member_codes.grouped(issued.code), "qr": url_for("h5.ecard_qr", code=issued.code)}, 0
 
 
 @bp.get("/ecard")
