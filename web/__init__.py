@@ -10,3 +10,5 @@ def init_app(app: Flask) -> None:
     cashier.init_app(app)
     from web import h5
     h5.init_app(app)  # the member's H5 pages under /m
+    from web import simulator
+    simulator.init_app(app)  # /simulator and `/` -> /simulator, development only
