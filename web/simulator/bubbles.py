@@ -87,9 +87,16 @@ def field_label(key: str, labels: dict[str, str]) -> tuple[str, str]:
     return labels.get(key) or TYPE_LABELS.get(kind, key), kind
 
 
+def _position(key: str) -> int:
+    # A template's keys carry their place on the card (thing01, amount2, time3); the JSON
+    # the fake answers with has its keys sorted, so the number orders them back.
+    match = _KEY.match(key)
+    return int(match.group(2)) if match and match.group(2) else 10**6
+
+
 def _fields(data: dict[str, Any], labels: dict[str, str]) -> list[dict[str, str]]:
     fields = []
-    for key, value in (data or {}).items():
+    for key, value in sorted((data or {}).items(), key=lambda item: _position(item[0])):
         label, kind = field_label(key, labels)
         text = value.get("value", "") if isinstance(value, dict) else str(value)
         fields.append({"key": key, "type": kind, "label": label, "value": str(text)})

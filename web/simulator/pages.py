@@ -35,8 +35,9 @@ def _same_service(target: str) -> str | None:
     """The path (and query) of a link to this service's H5 pages, or None."""
     parts = urlsplit(target)
     base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
-    if parts.scheme and (parts.scheme, parts.netloc) != (base.scheme, base.netloc) \
-            and parts.netloc != request.host:
+    if parts.scheme not in ("", "http", "https"):
+        return None
+    if parts.netloc and parts.netloc not in (base.netloc, request.host):
         return None
     path = parts.path or "/"
     if not path.startswith("/") or path.startswith("//"):
