@@ -120,3 +120,19 @@ def test_news_replies_and_messages_become_article_cards(app):
     custom = bubbles.from_custom({"msgtype": "news", "news": {"articles": [{"title": "t", "url": "u"}]}})
     assert custom["kind"] == "news" and custom["articles"][0]["title"] == "t"
     assert bubbles.from_reply("success") is None
+
+
+def test_a_referral_scan_on_a_new_phone_remembers_the_referrer(served, app):
+    from models import ReferralScan
+    from extensions import db
+    bind(demo.demo_member(), "demo-openid")
+    created = requests.post(served + "/simulator/api/phones", json={"name": "朋友的手机"}, timeout=5).json()["phone"]
+    assert created["openid"].startswith("o") and len(created["openid"]) == 28 and not created["following"]
+    assert created["phone"] != demo.DEMO_PHONE and created["phone_masked"].count("*") == 4
+    scanned = send(served, openid=created["openid"], event="referral", referrer="demo-openid").json()
+    assert scanned["following"] is True and scanned["reply"]["kind"] == "text"
+    db.session.rollback()
+    remembered = db.session.get(ReferralScan, created["openid"])
+    assert remembered is not None and remembered.referrer_id == demo.demo_member().id
+    # No referrer among the phones: refused, nothing sent.
+    assert send(served, openid=created["openid"], event="referral", referrer="o-nobody").status_code == 400
