@@ -4,6 +4,7 @@ one browser keeps a cashier's and a member's session side by side."""
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 import requests
@@ -60,7 +61,8 @@ def test_the_inbox_holds_this_phones_pushes_and_sms_only(served, fake_wechat, ap
     sms.send(sms.SmsMessage(to=demo.DEMO_PHONE, text="【优卡】您的验证码是 123456", code="123456"))
     sms.send(sms.SmsMessage(to="13900000000", text="【优卡】您的验证码是 654321", code="654321"))
     inbox = requests.get(served + "/simulator/api/inbox?openid=demo-openid", timeout=5).json()
-    assert inbox["pushes"] == [{"id": "custom_messages:0", "kind": "text", "text": "你好"}]
+    assert [{k: v for k, v in p.items() if k != "id"} for p in inbox["pushes"]] == [{"kind": "text", "text": "你好"}]
+    assert re.fullmatch(r"custom_messages:0:[0-9a-f]{12}", inbox["pushes"][0]["id"])
     assert [(m["sender"], m["code"]) for m in inbox["sms"]] == [("106 短信", "123456")]
 
 

@@ -11,6 +11,8 @@ SIMULATOR_TEMPLATES setting: {template_id: {"title": ..., "labels": {key: label}
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any
 
@@ -128,11 +130,13 @@ PUSH_KINDS = {"custom_messages": from_custom, "template_messages": from_template
 
 
 def pushes_for(recorded: dict[str, Any], openid: str) -> list[dict[str, Any]]:
-    """Every push the fake recorded for this openid, each with a stable id (its list and
-    position there), in the order of each list."""
+    """Every push the fake recorded for this openid, in the order of each list, each with a
+    stable id: its list, its position there and a digest of its body (a restarted fake
+    numbers from 0 again, and the page must not take a new push for one it has shown)."""
     found = []
     for name, render in PUSH_KINDS.items():
         for position, body in enumerate(recorded.get(name) or []):
             if isinstance(body, dict) and body.get("touser") == openid:
-                found.append({"id": f"{name}:{position}", **render(body)})
+                digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
+                found.append({"id": f"{name}:{position}:{digest}", **render(body)})
     return found
