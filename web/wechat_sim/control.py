@@ -74,7 +74,7 @@ def reset() -> Response:
 
 
 @bp.get("/media/<media_id>")
-def media(media_id: str) -> Response:
+def media(media_id: str):
     """An uploaded file's bytes, as WeChat would show the image in the chat (the simulator's)."""
     found = state().find_media(media_id)
     if found is None:
