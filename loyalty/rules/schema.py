@@ -226,6 +226,11 @@ def _tiers(raw) -> list[TierSpec]:
     return specs
 
 
+def parse_tiers(raw) -> list[TierSpec]:
+    """A whole `tiers` section, validated (the console's tier form checks the ladder with it)."""
+    return _tiers(raw)
+
+
 def parse_document(data) -> Document:
     """The validated document; raises ValidationError naming the first bad field."""
     _mapping(data, "", _TOP)
