@@ -11,6 +11,7 @@ object before and after as JSON, and the reason. Records are only ever added
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,6 +24,9 @@ from loyalty.errors import ValidationError
 from models import ChangeRecord, Staff
 
 MAX_REASON = 500
+# Control characters (a line break and a tab excepted) are no part of any text an operator
+# types; PostgreSQL cannot even store NUL.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 KIND_NAMES = {"rule_book": "积分规则", "tier": "等级", "coupon_template": "优惠券模板", "reward": "积分商城商品",
               "topup_bonus_rule": "充值赠送", "phone_reveal": "查看完整手机号", "adjustment": "手工调整",
               "feedback": "反馈工单", "invoice": "发票申请"}
@@ -46,8 +50,16 @@ def require_reason(reason: str | None, *, field: str = "reason") -> str:
     text = (reason or "").strip()
     if not text:
         raise ValidationError("请填写原因", field=field)
+    check_plain(text, field)
     if len(text) > MAX_REASON:
         raise ValidationError(f"原因最长 {MAX_REASON} 字", field=field)
+    return text
+
+
+def check_plain(text: str, field: str) -> str:
+    """`text` if it holds no control character; ValidationError naming the field otherwise."""
+    if CONTROL.search(text):
+        raise ValidationError("内容不能包含控制字符", field=field)
     return text
 
 
@@ -92,6 +104,8 @@ def _changes(query) -> list[Change]:
 
 def for_object(kind: str, object_key: str) -> list[Change]:
     """One object's records, newest first. Reads only."""
+    if CONTROL.search(kind + str(object_key)):
+        return []  # no record is keyed so (nor could PostgreSQL be asked)
     return _changes(select(ChangeRecord).where(ChangeRecord.kind == kind, ChangeRecord.object_key == str(object_key))
                     .order_by(ChangeRecord.id.desc()))
 

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 
 from loyalty.books.ledger import as_utc
+from loyalty.changes import CONTROL
 from loyalty.errors import ValidationError
 from loyalty.policy import BUSINESS_TZ
 from models.coupon import COUPON_KINDS
@@ -76,7 +77,7 @@ def _value(field: Field, raw):
         if field.required:
             _fail(field, "必填")
         return None
-    if not isinstance(text, str):
+    if not isinstance(text, str) or CONTROL.search(text):
         _fail(field, "格式有误")
     if field.type == "int":
         if not re.fullmatch(r"-?[0-9]{1,15}", text):

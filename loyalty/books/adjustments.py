@@ -123,6 +123,8 @@ def _apply(row: Adjustment, member: Member, now: datetime) -> None:
 def _decide(adjustment_id: int, staff: Staff, action: str, reason: str | None, now: datetime | None) -> Done[Adjustment]:
     _hq(staff)
     now = utc(now)
+    if not 0 < adjustment_id < 2 ** 63:
+        raise NotFound("调整记录不存在", field="adjustment_id")
 
     def first() -> Adjustment | None:
         row = db.session.get(Adjustment, adjustment_id, with_for_update=True, populate_existing=True)

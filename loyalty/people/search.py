@@ -39,6 +39,7 @@ def search(staff: Staff, query: str | None, *, tier: str | None = None, limit: i
     text = re.sub(r"\s+", "", query or "")
     if len(text) > 64:
         raise ValidationError("搜索内容过长", field="q")
+    changes.check_plain(text, "q")
     where = [members_visible(staff)]
     if re.fullmatch(r"(\+?86)?1[0-9]{10}", text):
         where.append(Member.phone == text[-11:])

@@ -82,6 +82,8 @@ def _text(value, field: str, max_len: int, *, optional: bool = False) -> str | N
         _fail(field, "应为非空文字")
     if len(value.strip()) > max_len:
         _fail(field, f"不能超过 {max_len} 个字")
+    if re.search(r"[\x00-\x1f\x7f]", value):  # PostgreSQL cannot store NUL; no label needs a control character
+        _fail(field, "不能包含控制字符")
     return value.strip()
 
 

@@ -64,7 +64,10 @@ def assign(staff: Staff, ticket_id: int, assignee: Staff, *, now: datetime | Non
     if assignee is None or not assignee.active or assignee.role not in CONSOLE_ROLES or (
             not is_hq(staff) and assignee.id != staff.id):
         raise ValidationError("不能指派给该员工", field="assignee")
-    ticket(assignee, ticket_id)  # the assignee must be able to see it too
+    try:
+        ticket(assignee, ticket_id)  # the assignee must be able to see it too
+    except NotFound:
+        raise ValidationError("该员工无权查看这张工单", field="assignee") from None
     if row.assignee_id == assignee.id:
         db.session.commit()
         return row
@@ -82,6 +85,7 @@ def answer(staff: Staff, ticket_id: int, text: str, *, now: datetime | None = No
         raise ValidationError("请填写回复内容", field="answer")
     if len(text) > MAX_ANSWER:
         raise ValidationError(f"回复最长 {MAX_ANSWER} 字", field="answer")
+    changes.check_plain(text, "answer")
     row = ticket(staff, ticket_id)
     if row.status == "closed":
         raise ValidationError("工单已关闭", field="ticket_id")
