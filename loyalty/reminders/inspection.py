@@ -65,12 +65,15 @@ def registrations_due_on(due_on: date) -> list[date]:
     """Every registration date for which `due_on` is a due date (the inverse of
     due_dates, for the set-based query)."""
     candidates = set()
+    month_end = due_on.day == calendar.monthrange(due_on.year, due_on.month)[1]
     for months in range(12 * ONLINE_YEARS[0], 12 * OLDEST + 7, 6):
         back = add_months(due_on, -months)
         candidates.add(back)
-        # 28 Feb is also the anniversary of a 29 Feb registration.
-        if back.month == 2 and back.day == 28 and calendar.isleap(back.year):
-            candidates.add(back + timedelta(days=1))
+        if month_end:
+            # A month's last day is also the due date of every later day of the month
+            # `months` before (29 Feb -> 28 Feb; 31 Aug + 6 months -> 28 Feb).
+            last = calendar.monthrange(back.year, back.month)[1]
+            candidates.update(back.replace(day=d) for d in range(back.day, last + 1))
     return sorted(r for r in candidates if (due_on, "online") in due_dates(r, due_on)
                   or (due_on, "on_site") in due_dates(r, due_on))
 
@@ -91,8 +94,8 @@ def write_due(now: datetime | None = None, policy: Policy | None = None) -> int:
         return 0
     listed = ", ".join(f"'{r.isoformat()}'" for r in registered)
     return sql.run(f"""{sql.OUTBOX_INSERT}
-SELECT '{KIND}', '{KIND}:' || {sql.as_text('m.id')} || ':{due_on.isoformat()}', m.id,
+SELECT '{KIND}', '{KIND}:' || {sql.as_text('m.id')} || :key_tail, m.id,
        '{{"due_on": "{due_on.isoformat()}", "plate": "' || {_json_escaped('m.plate')} || '"}}', :now
 FROM members m
 WHERE {sql.REACHABLE} AND m.identity = 'private' AND m.vehicle_registered_on IN ({listed})
-ON CONFLICT (dedup_key) DO NOTHING""", now=now)
+ON CONFLICT (dedup_key) DO NOTHING""", now=now, key_tail=f":{due_on.isoformat()}")

@@ -28,7 +28,7 @@ from loyalty.reminders import issue, sql
 KIND = "recall"
 
 
-def _statements(today_key: str) -> list[str]:
+def _statements() -> list[str]:
     last_day = sql.local_date("r.last_at")
     gap = sql.days_between("v.day", "LAG(v.day) OVER (PARTITION BY v.member_id ORDER BY v.day)")
     return [
@@ -72,7 +72,7 @@ def write_due(now: datetime | None = None, policy: Policy | None = None) -> int:
     now, policy = utc(now), policy or policies.current()
     sql.lock(KIND)
     today = sql.business_day(now)
-    key = f"'{KIND}:' || {sql.as_text('t.member_id')} || ':{today.isoformat()}'"
+    key = f"'{KIND}:' || {sql.as_text('t.member_id')} || :key_tail"
     params = dict(
         now=now, today=today,
         cooldown_start=now - timedelta(days=policy.recall_cooldown_days),
@@ -82,14 +82,14 @@ def write_due(now: datetime | None = None, policy: Policy | None = None) -> int:
         floor_end=sql.day_start(today - timedelta(days=policy.recall_floor_days - 1)),
         dormant_end=sql.day_start(today - timedelta(days=policy.recall_days - 1)),
         min_intervals=policy.recall_min_intervals, factor=policy.recall_median_factor)
-    for statement in _statements(today.isoformat()):
+    for statement in _statements():
         sql.run(statement, **params)
     members = "SELECT member_id, days_since FROM recall_due"
     template = issue.template_for(policy.recall_coupon_template, now)
     if template is not None:
         template_id, valid_from, valid_until = template
         sql.run(issue.issue_sql(members, key, "trigger"), template_id=template_id, now=now,
-                valid_from=valid_from, valid_until=valid_until)
+                valid_from=valid_from, valid_until=valid_until, key_tail=f":{today.isoformat()}")
     written = sql.run(f"""{sql.OUTBOX_INSERT}
 SELECT '{KIND}', {key}, t.member_id,
        '{{"coupon_id": ' || COALESCE({sql.as_text('c.id')}, 'null') || ', "days_since_visit": '
@@ -97,7 +97,7 @@ SELECT '{KIND}', {key}, t.member_id,
 FROM ({members}) t
 LEFT JOIN coupons c ON c.issue_key = {key}
 WHERE true
-ON CONFLICT (dedup_key) DO NOTHING""", now=now)
+ON CONFLICT (dedup_key) DO NOTHING""", now=now, key_tail=f":{today.isoformat()}")
     for table in ("recall_due", "recall_median", "recall_last"):
         sql.run(f"DROP TABLE {table}")
     return written

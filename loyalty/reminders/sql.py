@@ -54,12 +54,13 @@ def run(sql: str, **params) -> int:
     """Execute one statement with its parameters (datetimes and dates typed for both
     databases); returns the rows it wrote."""
     stmt = text(sql)
+    params = {k: v for k, v in params.items() if f":{k}" in sql}
     for name, value in params.items():
         if isinstance(value, datetime):
             stmt = stmt.bindparams(bindparam(name, type_=DateTime(timezone=True)))
         elif isinstance(value, date):
             stmt = stmt.bindparams(bindparam(name, type_=Date()))
-    return db.session.execute(stmt, {k: v for k, v in params.items() if f":{k}" in sql}).rowcount
+    return db.session.execute(stmt, params).rowcount
 
 
 def lock(name: str) -> None:
