@@ -78,11 +78,12 @@ def record_reply(member_id: int, rating: int, *, now: datetime | None = None,
     if survey is None:
         return None
     sale_id = int(json.loads(survey.payload)["sale_id"])
-    insert = (postgresql.insert if sql.postgres() else sqlite.insert)(SurveyRating)
-    done = db.session.execute(insert.values(sale_id=sale_id, member_id=member_id, rating=rating,
-                                            outbox_id=survey.id, rated_at=now)
-                              .on_conflict_do_nothing(index_elements=["sale_id"]))
-    recorded = done.rowcount == 1
+    table = SurveyRating.__table__
+    insert = (postgresql.insert if sql.postgres() else sqlite.insert)(table)
+    recorded = db.session.execute(insert.values(sale_id=sale_id, member_id=member_id, rating=rating,
+                                                outbox_id=survey.id, rated_at=now)
+                                  .on_conflict_do_nothing(index_elements=["sale_id"])
+                                  .returning(table.c.id)).first() is not None
     db.session.commit()
     kept = db.session.scalar(select(SurveyRating.rating).where(SurveyRating.sale_id == sale_id))
     return Reply(sale_id, int(kept), recorded)
