@@ -10,7 +10,8 @@ made again (several minutes). Benchmarks that use it roll their own writes back,
 stays reusable. The shape, per member i (all deterministic):
 
     members         consent (95%), erased (0.5%), a birthday (70%), a registration date
-                    of a private car (40%), marketing opt-in (40%), tiers spread over the ladder
+                    of a private car (40%), marketing opt-in (40%); 2% in silver, below its
+                    threshold (the tier review downgrades them), the rest in the lowest tier
     sales           sales/members visits each, every `3 + i*7 % 40` days, the last one
                     `i*11 % 100` days before NOW (some never dormant, a third long gone)
     point lots      2 per member, expiring on the first of one of the next 24 months (Shanghai)
@@ -45,9 +46,10 @@ LOAD = [
               '浙A' || lpad((i % 100000)::text, 5, '0'),
               CASE WHEN i % 10 < 7 THEN date '1960-01-01' + (i * 37 % 16000) END,
               CASE WHEN i % 5 < 2 THEN date '2006-01-01' + (i * 13 % 7300) END,
-              CASE WHEN i % 20 <> 0 THEN :now - interval '500 days' END, '2026-12-01',
+              CASE WHEN i % 19 <> 0 THEN :now - interval '500 days' END, '2026-12-01',
               CASE WHEN i % 200 = 1 THEN :now - interval '10 days' END,
-              true, (SELECT id FROM tiers WHERE NOT is_trial ORDER BY rank OFFSET (i % 4) LIMIT 1),
+              true, (SELECT id FROM tiers WHERE NOT is_trial ORDER BY rank OFFSET (CASE WHEN i % 50 = 0 THEN 1 ELSE 0 END)
+                     LIMIT 1),
               :now - interval '400 days', :now - interval '500 days'
        FROM generate_series(1, :members) i""",
     """INSERT INTO push_preferences (member_id, service_notices, reminders, marketing)
