@@ -20,6 +20,7 @@ stays reusable. The shape, per member i (all deterministic):
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from datetime import datetime, timezone
 
@@ -27,7 +28,8 @@ import psycopg
 from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.engine import make_url
 
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/youka_bench_d"
+# Its own database (never `test`): BIG_DATABASE_URL or --database-url to put it elsewhere.
+DEFAULT_URL = os.environ.get("BIG_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/youka_bench_big")
 # 10:00 in Shanghai on 2 December 2026: the 30-day points notice of the lots ending on
 # 2027-01-01 falls on this day.
 NOW = datetime(2026, 12, 2, 2, 0, tzinfo=timezone.utc)

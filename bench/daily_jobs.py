@@ -10,7 +10,7 @@ the same run, is a plain set-based scan of the same sales: one GROUP BY member o
 10,000,000 (what recall and the tier review cannot avoid reading). One line per job,
 ending in its time; the ratio slowest job / baseline last.
 
-    python -m bench.daily_jobs [--database-url postgresql://postgres@127.0.0.1:5432/youka_bench_d] [--reuse]
+    python -m bench.daily_jobs [--database-url postgresql://postgres@127.0.0.1:5432/youka_bench_big] [--reuse]
 """
 from __future__ import annotations
 

@@ -15,6 +15,9 @@ open:
 - Set-up and admin functions that stand alone also commit: loyalty.demo.seed,
   loyalty.rules.loader.load_rules / load_rules_file (unless commit=False),
   loyalty.people.station_credentials.create_station and rotate_secret.
+- loyalty.reminders.surveys.record_reply (a member's survey rating, idempotent per sale
+  by the database) commits; the producers of loyalty.reminders (write_due) only flush,
+  and their jobs commit.
 - Everything else only flushes into the caller's transaction: the ledger and points
   operations (loyalty.books), stored_value.topup / pay / refund_payment, coupons,
   rewards, family, tiers, members, outbox.add, and loyalty.till.sales.write (the body of

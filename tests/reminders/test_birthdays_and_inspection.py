@@ -131,4 +131,6 @@ def test_a_plate_with_a_quote_still_makes_valid_json(any_app):
     assert on("2026-02-13", notices.inspection) == 1
     assert rows("inspection")[0][2] == {"due_on": "2026-03-15", "plate": '浙A"1\\2'}
     erased(member)
+    db.session.expire_all()
+    assert (member.vehicle_registered_on, member.plate) == (None, None)  # erasure forgets the car too
     assert on("2026-02-13", notices.inspection, at="21:00") == 0
