@@ -38,14 +38,6 @@ def write_due(now: datetime | None = None, policy: Policy | None = None) -> int:
     members = f"SELECT m.id AS member_id FROM members m WHERE {sql.REACHABLE} AND {_born_today(today)}"
     key = f":key_head || {sql.as_text('t.member_id')}"
     template = issue.template_for(policy.birthday_coupon_template, now)
-    if template is not None:
-        template_id, valid_from, valid_until = template
-        sql.run(issue.issue_sql(members, key, "birthday"), template_id=template_id, now=now,
-                valid_from=valid_from, valid_until=valid_until, key_head=f"{KIND}:{today.year}:")
-    return sql.run(f"""{sql.OUTBOX_INSERT}
-SELECT '{KIND}', {key}, t.member_id,
-       '{{"coupon_id": ' || COALESCE({sql.as_text('c.id')}, 'null') || '}}', :now
-FROM ({members}) t
-LEFT JOIN coupons c ON c.issue_key = {key}
-WHERE true
-ON CONFLICT (dedup_key) DO NOTHING""", now=now, key_head=f"{KIND}:{today.year}:")
+    payload = f"""'{{"coupon_id": ' || COALESCE({sql.as_text('c.id')}, 'null') || '}}'"""
+    return issue.coupons_and_notices(KIND, members, key, payload, source="birthday", template=template,
+                                     now=now, key_head=f"{KIND}:{today.year}:")

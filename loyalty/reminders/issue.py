@@ -1,4 +1,5 @@
-"""Coupons issued set-based to the members a producer picked, once per issue key.
+"""Coupons issued set-based to the members a producer picked, once per issue key, and
+the notices that carry them.
 
 The validity is the template's, computed once for the run (every coupon of the run is
 issued at the same instant); the insert is ON CONFLICT (issue_key) DO NOTHING, so a
@@ -13,6 +14,7 @@ from sqlalchemy import select
 
 from extensions import db
 from loyalty.benefits.coupons import validity
+from loyalty.reminders import sql
 from models import CouponTemplate
 
 log = logging.getLogger("youka.reminders")
@@ -36,13 +38,38 @@ def template_for(code: str | None, now: datetime) -> tuple[int, datetime, dateti
     return template.id, valid_from, valid_until
 
 
-def issue_sql(members_select: str, key_expr: str, source: str) -> str:
-    """INSERT of one coupon per member of `members_select` (a SELECT yielding `member_id`),
-    keyed by `key_expr` (SQL over `t.member_id`); parameters :template_id, :now,
-    :valid_from, :valid_until."""
+def _issue_sql(members: str, key: str, source: str) -> str:
     return f"""INSERT INTO coupons (member_id, template_id, issued_at, valid_from, valid_until, status,
                                 issue_key, source)
-SELECT t.member_id, :template_id, :now, :valid_from, :valid_until, 'issued', {key_expr}, '{source}'
-FROM ({members_select}) t
+SELECT t.member_id, :template_id, :now, :valid_from, :valid_until, 'issued', {key}, '{source}'
+FROM ({members}) t
 WHERE true
 ON CONFLICT (issue_key) DO NOTHING"""
+
+
+def coupons_and_notices(kind: str, members: str, key: str, payload: str, *, source: str,
+                        template: tuple[int, datetime, datetime] | None, now: datetime, **params) -> int:
+    """One coupon (when `template` is given, see template_for) and one outbox row of `kind`
+    per member of `members` (a SELECT yielding `member_id` and what `payload` uses, as t.*),
+    both keyed by `key` (SQL over t.member_id): a rerun with the same keys adds nothing.
+    `payload` is SQL for the row's JSON text, over t.* and c.id (the coupon's id, or NULL).
+    Returns the notices written.
+
+    On PostgreSQL the coupons' ids come back from the INSERT itself (RETURNING, in one
+    statement with the notices); elsewhere the notices look the coupons up by issue key."""
+    notices = f"""{sql.OUTBOX_INSERT}
+SELECT '{kind}', {key}, t.member_id, {payload}, :now
+FROM ({members}) t
+LEFT JOIN __COUPONS__
+WHERE true
+ON CONFLICT (dedup_key) DO NOTHING"""
+    looked_up = notices.replace("__COUPONS__", f"coupons c ON c.issue_key = {key}")
+    if template is None:
+        return sql.run(looked_up, now=now, **params)
+    template_id, valid_from, valid_until = template
+    params.update(template_id=template_id, valid_from=valid_from, valid_until=valid_until, now=now)
+    if sql.postgres():
+        return sql.run(f"WITH issued AS ({_issue_sql(members, key, source)} RETURNING id, member_id)\n"
+                       + notices.replace("__COUPONS__", "issued c ON c.member_id = t.member_id"), **params)
+    sql.run(_issue_sql(members, key, source), **params)
+    return sql.run(looked_up, **params)
