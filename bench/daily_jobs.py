@@ -4,7 +4,7 @@
 Times, at big_data.NOW (2026-12-02, 10:00 in Shanghai), each in its own transaction
 rolled back afterwards (the database stays reusable): the points-expiring reminders
 (30 and 7 days), the coupon-expiring reminders, the birthdays (coupons and notices), the
-recall selection (coupons and notices), the inspection reminders, the surveys, and the
+recall selection alone (who is dormant) and the whole recall (with its coupons and notices), the inspection reminders, the surveys, and the
 tier review as it is on this branch (loyalty.benefits.tiers.review). The baseline, in
 the same run, is a plain set-based scan of the same sales: one GROUP BY member over all
 10,000,000 (what recall and the tier review cannot avoid reading). One line per job,
@@ -31,7 +31,8 @@ def jobs():
         ("points expiring (30 and 7 days)", points.write_due, "notices"),
         ("coupons expiring (3 days)", coupons.write_due, "notices"),
         ("birthdays (coupon + notice)", birthdays.write_due, "notices"),
-        ("recall selection (coupon + notice)", recall.write_due, "notices"),
+        ("recall selection (who is dormant today)", lambda now, policy: recall.select_due(now, policy), "members"),
+        ("recall (selection, then a coupon and a notice each)", recall.write_due, "notices"),
         ("inspection reminders", inspection.write_due, "notices"),
         ("surveys after visits", surveys.write_due, "notices"),
         ("tier review (as on this branch)", tiers.review, None),

@@ -20,6 +20,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import text
+
+from extensions import db
 from loyalty import policy as policies
 from loyalty.books.ledger import utc
 from loyalty.policy import Policy
@@ -69,12 +72,10 @@ def _statements() -> list[str]:
     ]
 
 
-def write_due(now: datetime | None = None, policy: Policy | None = None) -> int:
-    """Issue today's recall coupons and write the recall notices (flushed); returns how many."""
-    now, policy = utc(now), policy or policies.current()
-    sql.lock(KIND)
+def select_due(now: datetime, policy: Policy) -> int:
+    """Find today's dormant members into the temporary table recall_due (member_id,
+    days_since), dropped by write_due; returns how many."""
     today = sql.business_day(now)
-    key = f"'{KIND}:' || {sql.as_text('t.member_id')} || :key_tail"
     params = dict(
         now=now, today=today,
         cooldown_start=now - timedelta(days=policy.recall_cooldown_days),
@@ -86,6 +87,16 @@ def write_due(now: datetime | None = None, policy: Policy | None = None) -> int:
         min_intervals=policy.recall_min_intervals, factor=policy.recall_median_factor)
     for statement in _statements():
         sql.run(statement, **params)
+    return int(db.session.execute(text("SELECT count(*) FROM recall_due")).scalar())
+
+
+def write_due(now: datetime | None = None, policy: Policy | None = None) -> int:
+    """Issue today's recall coupons and write the recall notices (flushed); returns how many."""
+    now, policy = utc(now), policy or policies.current()
+    sql.lock(KIND)
+    today = sql.business_day(now)
+    key = f"'{KIND}:' || {sql.as_text('t.member_id')} || :key_tail"
+    select_due(now, policy)
     template = issue.template_for(policy.recall_coupon_template, now)
     payload = (f"""'{{"coupon_id": ' || COALESCE({sql.as_text('c.id')}, 'null') || ', "days_since_visit": '"""
                f""" || {sql.as_text('t.days_since')} || '}}'""")
