@@ -69,6 +69,10 @@ class Policy:
     survey_lookback_hours: int = 24
     survey_every_days: int = 30
     survey_reply_hours: int = 24
+    # Manual adjustments in the console (loyalty.books.adjustments): one larger than this
+    # (points, or fen of stored value, either sign) waits for a second HQ admin's approval.
+    adjustment_approval_points: int = 1000
+    adjustment_approval_fen: int = 50000
 
 
 def current() -> Policy:
