@@ -34,11 +34,7 @@ def route(msg: Message, raw_conversation=conversation.UNREAD):
     handled, reply = conversation.take_turn(turn, raw_conversation)
     if handled:
         return reply
-    found = router.resolve(msg)
-    if found is None:
-        return None
-    handler, turn.match = found
-    return handler(turn)
+    return router.run(turn)[1]
 
 
 def _run(app: Flask, msg: Message, raw_conversation=conversation.UNREAD) -> Reply | None:

@@ -15,7 +15,9 @@ first route whose test passes handles the message.
     @router.message_type("image")        any message of that type
     @router.fallback_text                text nobody else took (the help reply)
 
-Decorators stack, so one handler can answer a keyword and a menu key. `router.commands`
+Decorators stack, so one handler can answer a keyword and a menu key. A handler that
+finds the message is not for it after all (a digit that answers no open survey) returns
+`PASS`: routing goes on to the next matching route, and to the fallback. `router.commands`
 is what the help reply lists: exactly the registered commands, in routing-table order.
 """
 from __future__ import annotations
@@ -49,6 +51,16 @@ class Turn:
 
 
 Handler = Callable[[Turn], Any]
+
+
+class _Pass:
+    """What a handler returns to decline a message it matched (see the module docstring)."""
+
+    def __repr__(self) -> str:
+        return "PASS"
+
+
+PASS = _Pass()
 Test = Callable[[Message], "re.Match | bool | None"]
 
 
@@ -148,16 +160,30 @@ class Router:
         self.commands.sort(key=lambda c: rank[c.module])
         self.arranged = modules
 
-    def resolve(self, msg: Message, *, fallback: bool = True) -> tuple[Handler, re.Match | None] | None:
-        """The handler for a message and the regex match, if any; text no route takes goes
-        to the fallback (unless fallback=False)."""
+    def candidates(self, msg: Message, *, fallback: bool = True):
+        """Every (handler, regex match) whose route takes the message, in routing order,
+        then the fallback for text (unless fallback=False)."""
         for route in self.routes:
             hit = route.test(msg)
             if hit:
-                return route.handler, (hit if isinstance(hit, re.Match) else None)
+                yield route.handler, (hit if isinstance(hit, re.Match) else None)
         if fallback and msg.type == "text" and self.fallback is not None:
-            return self.fallback, None
-        return None
+            yield self.fallback, None
+
+    def resolve(self, msg: Message, *, fallback: bool = True) -> tuple[Handler, re.Match | None] | None:
+        """The first handler for a message and the regex match, if any; text no route
+        takes goes to the fallback (unless fallback=False)."""
+        return next(self.candidates(msg, fallback=fallback), None)
+
+    def run(self, turn: Turn, *, fallback: bool = True) -> tuple[bool, Any]:
+        """Run the first handler that takes the turn (one returning PASS hands it on):
+        (handled, reply); (False, None) when no route takes it."""
+        for handler, match in self.candidates(turn.msg, fallback=fallback):
+            turn.match = match
+            reply = handler(turn)
+            if reply is not PASS:
+                return True, reply
+        return False, None
 
 
 router = Router()

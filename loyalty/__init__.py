@@ -19,6 +19,9 @@ open:
   configuration changes (loyalty.config_changes.save_*, each with its change record), the
   audited phone reveal (loyalty.people.search.reveal_phone) and the inbox acts
   (loyalty.service.inbox). loyalty.changes.record only flushes.
+- loyalty.reminders.surveys.record_reply (a member's survey rating, idempotent per sale
+  by the database) commits; the producers of loyalty.reminders (write_due) only flush,
+  and their jobs commit.
 - Everything else only flushes into the caller's transaction: the ledger and points
   operations (loyalty.books), stored_value.topup / pay / refund_payment, coupons,
   rewards, family, tiers, members, outbox.add, and loyalty.till.sales.write (the body of

@@ -55,6 +55,11 @@ def seed() -> dict:
                        valid_days=60),
         CouponTemplate(code="L92_30", name="92#每升减0.30元", kind="per_litre_off", per_litre_fen=30,
                        grades="92", valid_days=30),
+        # The periodic notices' coupons (loyalty.policy birthday_coupon_template, recall_coupon_template).
+        CouponTemplate(code="BIRTHDAY", name="生日礼券满100减10", kind="amount_off", amount_fen=1000,
+                       min_spend_fen=10000, valid_days=7),
+        CouponTemplate(code="RECALL", name="回归礼券满200减15", kind="amount_off", amount_fen=1500,
+                       min_spend_fen=20000, valid_days=14),
     ])
     db.session.flush()
     db.session.add_all([

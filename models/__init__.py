@@ -15,6 +15,7 @@ from models.reward import Redemption, RewardItem
 from models.rule import EarningRule, PointsMultiplier, RuleSet
 from models.sale import Outbox, Sale, SaleDiscount, SaleLine, SaleRefund
 from models.staff import Staff
+from models.survey import SurveyRating
 from models.station import FuelGrade, ShopCategory, Station, StationPrice
 from models.stored_value import TopupBonusRule
 from models.tier import Tier, TierChange, TierReward
@@ -25,4 +26,5 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "CouponTemplate", "Coupon", "RewardItem", "Redemption", "FamilyInvite",
            "RuleSet", "EarningRule", "PointsMultiplier", "TierChange", "TierReward",
            "TopupBonusRule", "Staff", "PushPreference", "ReferralCode", "ReferralScan", "Referral",
-           "FeedbackTicket", "ChangeRecord", "Adjustment", "InvoiceTitle", "InvoiceRequest", "CheckIn"]
+           "FeedbackTicket", "ChangeRecord", "Adjustment", "InvoiceTitle", "InvoiceRequest", "CheckIn",
+           "SurveyRating"]

@@ -21,6 +21,8 @@ class Sale(Base):
         CheckConstraint("payable_fen = gross_fen - discount_fen", name="payable_is_gross_less_discount"),
         CheckConstraint("pay_with IN ('balance', 'external')", name="pay_with_known"),
         Index("ix_sales_member_created", "member_id", "created_at"),
+        # The survey producer (and later dashboards) read recent sales by time (migration 0017).
+        Index("ix_sales_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -97,6 +99,11 @@ class Outbox(Base):
     """A side effect (a push) written in the same transaction as its cause, sent by a job."""
 
     __tablename__ = "outbox"
+    __table_args__ = (
+        # The periodic producers' "at most once per member per N days" (recall, surveys)
+        # and the survey reply's "within 24 h of the push" look up by member and kind.
+        Index("ix_outbox_member_kind_created", "member_id", "kind", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))

@@ -7,7 +7,7 @@ person goes:
                    characters like a phone column wants, and never a mainland mobile
                    (those start with 1), so the real phone is free to register again and
                    no phone lookup ever finds the erased member
-    plate, vehicle type, preferred grade, birthday, company -> empty
+    plate, vehicle type, preferred grade, birthday, company, vehicle registration date -> empty
     every WeChat binding (openid) -> deleted
     family invitations to the phone -> pending ones deleted, accepted ones keep the
                    placeholder (they record who joined)
@@ -64,7 +64,7 @@ def erase_member(member_id: int, *, now: datetime | None = None) -> Erased:
     db.session.execute(delete(FamilyInvite).where(FamilyInvite.phone == phone, FamilyInvite.accepted_at.is_(None)))
     db.session.execute(update(FamilyInvite).where(FamilyInvite.phone == phone).values(phone=member.phone))
     member.plate = member.vehicle_type = member.preferred_grade = member.company = None
-    member.birthday = None
+    member.birthday = member.vehicle_registered_on = None
     member.deleted_at = now or datetime.now(timezone.utc)
     for hook in _hooks:
         hook(member)

@@ -1,7 +1,7 @@
 """the operators' console: change records (append-only), manual adjustments, the feedback inbox
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0017
 Create Date: 2026-12-03 14:30:00.000000
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0018'
-down_revision = '0014'
+down_revision = '0017'  # rechained after 0017 (periodic notices) when main was merged into notices-daily
 branch_labels = None
 depends_on = None
 
