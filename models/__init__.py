@@ -1,6 +1,7 @@
 """SQLAlchemy models, one file per aggregate. Importing this package registers them all."""
 from models.base import Base
 from models.coupon import Coupon, CouponTemplate
+from models.delivery import Delivery, NoticeAcceptance
 from models.family import Family, FamilyInvite, FamilyMember
 from models.feedback import FeedbackTicket
 from models.follower import Follower
@@ -24,4 +25,4 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "CouponTemplate", "Coupon", "RewardItem", "Redemption", "FamilyInvite",
            "RuleSet", "EarningRule", "PointsMultiplier", "TierChange", "TierReward",
            "TopupBonusRule", "Staff", "PushPreference", "ReferralCode", "ReferralScan", "Referral",
-           "FeedbackTicket", "InvoiceTitle", "InvoiceRequest", "CheckIn"]
+           "FeedbackTicket", "InvoiceTitle", "InvoiceRequest", "CheckIn", "Delivery", "NoticeAcceptance"]
