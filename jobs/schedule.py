@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rq import cron
 
-from jobs import housekeeping, loyalty
+from jobs import housekeeping, loyalty, notify
 
 SCHEDULE = [
     {"func": housekeeping.heartbeat, "queue_name": "default", "interval": 60},
@@ -17,6 +17,10 @@ SCHEDULE = [
     {"func": loyalty.expire_coupons, "queue_name": "default", "cron": "17 * * * *"},
     # Downgrades only ever happen here, once a day.
     {"func": loyalty.review_tiers, "queue_name": "default", "cron": "30 3 * * *"},
+    # Pushes (docs/pushes.md): rows a dead worker or a Redis outage left, deferred ones now due.
+    {"func": notify.sweep, "queue_name": "notify", "interval": 60, "name": "notify-sweep"},
+    # The shared access token and jsapi_ticket, renewed 10 minutes before they expire.
+    {"func": notify.refresh_tokens, "queue_name": "notify", "interval": 300, "name": "notify-refresh-tokens"},
 ]
 
 for entry in SCHEDULE:

@@ -107,7 +107,7 @@ def claim(ids: list[int], now: datetime) -> list[Notice]:
         decision, fields = _decide(row, people, closed, now, the_rules)
         attempt = row.attempts + (1 if decision.send else 0)
         base = {"outbox_id": row.id, "member_id": row.member_id, "kind": row.kind, "attempt": max(attempt, 1),
-                "errcode": None, "finished_at": None if decision.send else now}
+                "errcode": None, "finished_at": None if decision.send else now, "created_at": now}
         if decision.send:
             if decision.channel is kinds.Channel.SUBSCRIBE and not _spend(people[row.member_id].openid,
                                                                        decision.template_id, row.id, now):

@@ -105,6 +105,6 @@ def decide(recipient: Recipient, kind: str, now: datetime, rules: Rules) -> Deci
         ok, template_id = _available(channel, kind, entry.category, recipient, now, rules)
         if ok:
             return Decision(channel=channel, template_id=template_id)
-    if not recipient.following and Channel.SMS not in entry.channels:
+    if not (recipient.openid and recipient.following) and Channel.SMS not in entry.channels:
         return Decision(reason="not_following")
     return Decision(reason="no_channel")
