@@ -69,7 +69,8 @@ class Result:
 def rules() -> policy.Rules:
     """The policy's rules from the app's configuration."""
     cfg = current_app.config
-    start, end = cfg["NOTICE_QUIET_HOURS"].split("-")
+    quiet = cfg["NOTICE_QUIET_HOURS"] or "00:00-00:00"  # "" (or equal ends): no quiet hours
+    start, end = quiet.split("-")
     return policy.Rules(quiet_start=time.fromisoformat(start), quiet_end=time.fromisoformat(end),
                         marketing_cap=int(cfg["NOTICE_MARKETING_CAP"]),
                         template_kinds=frozenset(cfg["NOTICE_TEMPLATES"]),

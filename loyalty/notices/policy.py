@@ -61,6 +61,8 @@ class Decision:
 
 def quiet_until(now: datetime, rules: Rules) -> datetime | None:
     """The end of the quiet hours `now` falls in (UTC), or None outside them."""
+    if rules.quiet_start == rules.quiet_end:
+        return None
     local = now.astimezone(BUSINESS_TZ)
     t = local.time()
     if rules.quiet_start <= t or t < rules.quiet_end:
