@@ -163,6 +163,23 @@ class WeChatClient(_WeChatpyClient):
         return {"appId": self.appid, "timestamp": timestamp, "nonceStr": nonce,
                 "signature": hashlib.sha1(plain.encode()).hexdigest()}
 
+    def send_message(self, endpoint: str, payload: Mapping[str, Any], token: str | None = None) -> dict:
+        """POST one push (`message/template/send`, ...) with a token the caller read once
+        for a whole batch; a token error renews the shared token and retries once, as
+        every call does. The lean path for fan-out: no wechatpy layers, one JSON encode."""
+        path = f"/cgi-bin/{endpoint}"
+        url = self.api_base + path
+        body = _json_bytes(dict(payload))
+        token = token or self.access_token
+        try:
+            return self._checked(self._http.post(url, params={"access_token": token}, data=body), path)
+        except WeChatAPIError as exc:
+            if exc.errcode not in TOKEN_ERRORS:
+                raise
+            current = self._read_token()
+            token = current if current and current != token else self._refresh(failed=token)
+            return self._checked(self._http.post(url, params={"access_token": token}, data=body), path)
+
     def send_custom(self, payload: Mapping[str, Any]) -> dict:
         return self.post("message/custom/send", data=dict(payload))
 

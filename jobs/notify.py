@@ -83,18 +83,41 @@ def _throttle():
     return Throttle(get_redis(), cfg["WECHAT_CALL_RATE"], cfg["WECHAT_DAILY_QUOTA"])
 
 
+SUB_BATCH = 100  # a job's rows are claimed this many at a time, so claims overlap the sends
+
+
 @in_app_context
 def deliver(ids: list[int]) -> dict:
-    """Send these outbox rows (those still due and not taken by another job)."""
+    """Send these outbox rows (those still due and not taken by another job).
+
+    A pipeline over sub-batches: claim batch k (intent, committed) and start its sends on
+    the thread pool, then write batch k-1's outcomes while batch k's calls are in flight."""
+    from loyalty.notices import delivery
+
+    ids = list(ids)
+    threads = int(current_app.config["NOTIFY_SEND_THREADS"])
+    claimed = sent = 0
+    in_flight = None
+    for start in range(0, len(ids), SUB_BATCH):
+        notices = delivery.claim(ids[start:start + SUB_BATCH], now_utc())
+        claimed += len(notices)
+        started = _start(notices, threads) if notices else None
+        if in_flight is not None:
+            sent += _finish(in_flight)
+        in_flight = started
+    if in_flight is not None:
+        sent += _finish(in_flight)
+    log.info("outbox: %d claimed, %d sent", claimed, sent)
+    return {"sent": sent, "claimed": claimed}
+
+
+def _start(notices, threads: int):
+    """Payloads, the token bucket, then the calls on the pool: (done results, futures)."""
     from bot.channels import get as sender_for
     from bot.wechat import get_client
-    from bot.wechat_http import WeChatAPIError
     from loyalty.notices import delivery
 
     now = now_utc()
-    notices = delivery.claim(list(ids), now)
-    if not notices:
-        return {"sent": 0, "claimed": 0}
     config = current_app.config
     results: list[delivery.Result] = []
     ready = []
@@ -113,29 +136,47 @@ def deliver(ids: list[int]) -> dict:
                                        error="daily quota spent" if over else "rate limit wait",
                                        retry_at=delivery.next_business_day(now) if over else now + timedelta(seconds=5)))
     client = get_client()
-
-    def call(item):
-        n, payload = item
-        try:
-            sender_for(n.channel).call(client, payload)
-            return delivery.Result(n)
-        except WeChatAPIError as exc:
-            return delivery.Result(n, errcode=exc.errcode, error=str(exc)[:200],
-                                   retry_at=_retry_at(exc.errcode, n, now))
-        except Exception as exc:  # one failing send never stops the others
-            log.exception("outbox row %s: %s send failed", n.outbox_id, n.channel)
-            return delivery.Result(n, errcode=None, error=type(exc).__name__, retry_at=now + delivery.backoff(n.attempt))
-
-    threaded = [item for item in wechat[:allowed]]
-    with ThreadPoolExecutor(max_workers=int(config["NOTIFY_SEND_THREADS"])) as pool:
-        results.extend(pool.map(call, threaded))
+    token = client.access_token if allowed else None  # one read for the batch
     for item in ready:
-        if item[0].channel == "sms":
-            results.append(call(item))
+        if item[0].channel == "sms":  # the SMS interface wants the app context: here, in turn
+            results.append(_call(item, client, token, now))
+    pool = _pool(threads)
+    futures = [pool.submit(_call, item, client, token, now) for item in wechat[:allowed]]
+    return results, futures
+
+
+def _call(item, client, token, now):
+    from bot.channels import get as sender_for
+    from bot.wechat_http import WeChatAPIError
+    from loyalty.notices import delivery
+    n, payload = item
+    try:
+        sender_for(n.channel).call(client, payload, token)
+        return delivery.Result(n)
+    except WeChatAPIError as exc:
+        return delivery.Result(n, errcode=exc.errcode, error=str(exc)[:200], retry_at=_retry_at(exc.errcode, n, now))
+    except Exception as exc:  # one failing send never stops the others
+        log.exception("outbox row %s: %s send failed", n.outbox_id, n.channel)
+        return delivery.Result(n, errcode=None, error=type(exc).__name__, retry_at=now + delivery.backoff(n.attempt))
+
+
+def _finish(in_flight) -> int:
+    from loyalty.notices import delivery
+    results, futures = in_flight
+    results = results + [f.result() for f in futures]
     delivery.finish(results, now_utc())
-    sent = sum(1 for r in results if r.errcode == 0)
-    log.info("outbox: %d claimed, %d sent", len(notices), sent)
-    return {"sent": sent, "claimed": len(notices)}
+    return sum(1 for r in results if r.errcode == 0)
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """One pool of sending threads per worker process, kept between jobs (its threads
+    hold nothing of a job: the calls get their client, payload and token as arguments)."""
+    if threads not in _POOLS:
+        _POOLS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="notify-send")
+    return _POOLS[threads]
 
 
 def _retry_at(errcode: int | None, n, now: datetime) -> datetime | None:

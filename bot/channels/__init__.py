@@ -3,8 +3,8 @@ destinations): template.py, subscribe.py, custom.py, sms_push.py; sms.py is the 
 interface the bind flow and sms_push use. values.py formats template values per key type.
 
 A sender turns a notice (loyalty.notices.delivery.Notice) into its channel's payload
-(`payload`, in the job's app context) and makes the call (`call`, on any thread; it
-raises bot.wechat_http.WeChatAPIError when WeChat refuses). A failing channel never stops
+(`payload`, in the job's app context) and makes the call (`call`, on any thread, with
+the access token the job read once for its batch; it raises bot.wechat_http.WeChatAPIError when WeChat refuses). A failing channel never stops
 the others: jobs/notify.py turns each error into that notice's outcome.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ class Sender(Protocol):
 
     def payload(self, notice: Any, config: dict) -> dict: ...
 
-    def call(self, client: Any, payload: dict) -> dict: ...
+    def call(self, client: Any, payload: dict, token: str | None = None) -> dict: ...
 
 
 def sender(cls):

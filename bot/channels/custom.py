@@ -14,5 +14,5 @@ class CustomSender:
     def payload(self, notice, config: dict) -> dict:
         return Text(notice.text).customer_message(notice.openid)
 
-    def call(self, client, payload: dict) -> dict:
-        return client.send_custom(payload)
+    def call(self, client, payload: dict, token: str | None = None) -> dict:
+        return client.send_message("message/custom/send", payload, token)

@@ -14,6 +14,6 @@ class SmsSender:
     def payload(self, notice, config: dict) -> dict:
         return {"to": notice.phone, "text": notice.text + " 回T退订", "purpose": notice.kind}
 
-    def call(self, client, payload: dict) -> dict:
+    def call(self, client, payload: dict, token: str | None = None) -> dict:
         sms.send(sms.SmsMessage(to=payload["to"], text=payload["text"], purpose=payload["purpose"]))
         return {"errcode": 0}

@@ -20,5 +20,5 @@ class SubscribeSender:
             body["page"] = entry["page"]
         return body
 
-    def call(self, client, payload: dict) -> dict:
-        return client.post("message/subscribe/bizsend", data=payload)
+    def call(self, client, payload: dict, token: str | None = None) -> dict:
+        return client.send_message("message/subscribe/bizsend", payload, token)

@@ -24,5 +24,5 @@ class TemplateSender:
             body["url"] = entry["url"]
         return body
 
-    def call(self, client, payload: dict) -> dict:
-        return client.post("message/template/send", data=payload)
+    def call(self, client, payload: dict, token: str | None = None) -> dict:
+        return client.send_message("message/template/send", payload, token)

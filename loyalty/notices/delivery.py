@@ -40,7 +40,6 @@ MAX_ATTEMPTS = 8
 class Notice:
     """One push about to go out on one channel."""
     outbox_id: int
-    delivery_id: int
     kind: str
     channel: str
     member_id: int
@@ -69,7 +68,8 @@ class Result:
 def rules() -> policy.Rules:
     """The policy's rules from the app's configuration."""
     cfg = current_app.config
-    quiet = cfg["NOTICE_QUIET_HOURS"] or "00:00-00:00"  # "" (or equal ends): no quiet hours
+    quiet = cfg["NOTICE_QUIET_HOURS"]
+    quiet = "00:00-00:00" if quiet in ("", "off", None) else quiet  # "off" (or equal ends): none
     start, end = quiet.split("-")
     return policy.Rules(quiet_start=time.fromisoformat(start), quiet_end=time.fromisoformat(end),
                         marketing_cap=int(cfg["NOTICE_MARKETING_CAP"]),
@@ -92,7 +92,7 @@ def claim(ids: list[int], now: datetime) -> list[Notice]:
     """Decide and record intent for the due, unlocked rows among `ids` (commits)."""
     rows = db.session.execute(
         select(Outbox.id, Outbox.kind, Outbox.member_id, Outbox.payload, Outbox.attempts)
-        .where(Outbox.id.in_(ids), Outbox.status == "pending",
+        .where(id_in(Outbox.id, ids), Outbox.status == "pending",
                (Outbox.next_attempt_at.is_(None)) | (Outbox.next_attempt_at <= now))
         .order_by(Outbox.id).with_for_update(skip_locked=True)).all()
     if not rows:
@@ -114,7 +114,7 @@ def claim(ids: list[int], now: datetime) -> list[Notice]:
                                                                        decision.template_id, row.id, now):
                 continue  # another job took the last acceptance: decided again next time
             outbox_updates.append({"id": row.id, "status": "sending", "channel": decision.channel.value,
-                                   "attempts": attempt, "next_attempt_at": now + LEASE, "last_error": None})
+                                   "attempts": "+1", "next_attempt_at": now + LEASE, "last_error": None})
             deliveries.append({**base, "channel": decision.channel.value, "outcome": "sending", "reason": None})
             planned.append((row, decision, fields))
             _count(people[row.member_id], row.kind, decision)
@@ -124,19 +124,13 @@ def claim(ids: list[int], now: datetime) -> list[Notice]:
         else:
             outbox_updates.append({"id": row.id, "status": "skipped", "last_error": decision.reason})
             deliveries.append({**base, "channel": None, "outcome": "skipped", "reason": decision.reason})
-    if outbox_updates:
-        db.session.execute(update(Outbox), outbox_updates)
-    ids_by_row = {}
-    if deliveries:
-        for delivery_id, outbox_id, outcome in db.session.execute(
-                insert(Delivery).returning(Delivery.id, Delivery.outbox_id, Delivery.outcome), deliveries):
-            if outcome == "sending":
-                ids_by_row[outbox_id] = delivery_id
+    _apply(Outbox, outbox_updates, {"attempts": Outbox.attempts + 1})
+    _insert_deliveries(deliveries)
     notices = []
     for row, decision, fields in planned:
         person = people[row.member_id]
         channel = decision.channel.value
-        notices.append(Notice(row.id, ids_by_row[row.id], row.kind, channel, row.member_id, person.openid,
+        notices.append(Notice(row.id, row.kind, channel, row.member_id, person.openid,
                               person.phone, fields,
                               text_of(row.kind, fields) if channel in ("custom", "sms") else "",
                               decision.template_id, attempt))
@@ -192,6 +186,54 @@ def _spend(openid: str | None, template_id: str | None, outbox_id: int, now: dat
     return True
 
 
+DELIVERY_COLUMNS = ("outbox_id", "member_id", "kind", "channel", "outcome", "errcode", "reason", "attempt",
+                    "created_at", "finished_at")
+
+
+def _insert_deliveries(rows: list[dict]) -> None:
+    """The batch's delivery rows in one statement: on PostgreSQL an INSERT ... SELECT
+    FROM unnest(arrays), ten parameters for any number of rows."""
+    if not rows:
+        return
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(insert(Delivery), rows)
+        return
+    from sqlalchemy import text
+    types = {"outbox_id": "bigint[]", "member_id": "int[]", "kind": "text[]", "channel": "text[]",
+             "outcome": "text[]", "errcode": "int[]", "reason": "text[]", "attempt": "int[]",
+             "created_at": "timestamptz[]", "finished_at": "timestamptz[]"}
+    columns = ", ".join(DELIVERY_COLUMNS)
+    arrays = ", ".join(f"CAST(:{c} AS {types[c]})" for c in DELIVERY_COLUMNS)
+    db.session.execute(text(f"INSERT INTO deliveries ({columns}) SELECT * FROM unnest({arrays})"),
+                       {c: [r[c] for r in rows] for c in DELIVERY_COLUMNS})
+
+
+def _apply(model, changes: list[dict], expressions: dict | None = None, key=None, where=None) -> None:
+    """Write per-row changes as one UPDATE ... WHERE id IN (...) per distinct set of
+    values: a chunk of 200 rows that all went out is one statement, not 200.
+    `expressions` turns a marker value (the string "+1") into SQL (attempts + 1)."""
+    groups: dict[tuple, list[int]] = {}
+    for change in changes:
+        values = tuple(sorted((k, v) for k, v in change.items() if k != "id"))
+        groups.setdefault(values, []).append(change["id"])
+    for values, ids in groups.items():
+        assigned = {k: (expressions[k] if expressions and k in expressions and v == "+1" else v) for k, v in values}
+        statement = update(model).where(id_in(key if key is not None else model.id, ids))
+        if where is not None:
+            statement = statement.where(where)
+        db.session.execute(statement.values(**assigned).execution_options(synchronize_session=False))
+
+
+def id_in(column, ids: list[int]):
+    """`column IN ids`: on PostgreSQL as `= ANY(array)`, one parameter however many ids
+    (an IN list of 200 parameters is a new statement text for every length)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import any_, literal
+        from sqlalchemy.dialects.postgresql import ARRAY
+        return column == any_(literal(list(ids), ARRAY(column.type)))
+    return column.in_(list(ids))
+
+
 def backoff(attempt: int) -> timedelta:
     """30 s, 1 min, 2 min, ... at most an hour."""
     return timedelta(seconds=min(30 * 2 ** max(attempt - 1, 0), 3600))
@@ -208,31 +250,32 @@ def finish(results: list[Result], now: datetime) -> None:
         if code == 0:
             outbox_updates.append({"id": n.outbox_id, "status": "sent", "sent_at": now, "next_attempt_at": None,
                                    "last_error": None})
-            delivery_updates.append({"id": n.delivery_id, "outcome": "sent", "errcode": 0, "finished_at": now})
+            delivery_updates.append({"id": n.outbox_id, "outcome": "sent", "errcode": 0, "finished_at": now})
             continue
         error = (r.error or f"errcode {code}")[:200]
         attempts_left = n.attempt < MAX_ATTEMPTS or code == 45009
         if r.retry_at is not None and attempts_left:
             outbox_updates.append({"id": n.outbox_id, "status": "pending", "next_attempt_at": r.retry_at,
                                    "last_error": error})
-            delivery_updates.append({"id": n.delivery_id, "outcome": "retry", "errcode": code, "finished_at": now,
+            delivery_updates.append({"id": n.outbox_id, "outcome": "retry", "errcode": code, "finished_at": now,
                                      "reason": "quota" if code == 45009 else "retry"})
         elif code in (43101, 45015, 45047):
             # Final for this channel only: decided again at once without it.
             outbox_updates.append({"id": n.outbox_id, "status": "pending", "next_attempt_at": None,
                                    "last_error": error})
-            delivery_updates.append({"id": n.delivery_id, "outcome": "failed", "errcode": code, "finished_at": now,
+            delivery_updates.append({"id": n.outbox_id, "outcome": "failed", "errcode": code, "finished_at": now,
                                      "reason": "channel_closed"})
         else:
             if code == 43004 and n.openid:
                 unfollowed.append(n.openid)
             outbox_updates.append({"id": n.outbox_id, "status": "failed", "next_attempt_at": None,
                                    "last_error": error})
-            delivery_updates.append({"id": n.delivery_id, "outcome": "failed", "errcode": code, "finished_at": now,
+            delivery_updates.append({"id": n.outbox_id, "outcome": "failed", "errcode": code, "finished_at": now,
                                      "reason": "not_following" if code == 43004 else
                                      ("gave_up" if r.retry_at is not None else "refused")})
-    db.session.execute(update(Outbox), outbox_updates)
-    db.session.execute(update(Delivery), delivery_updates)
+    _apply(Outbox, outbox_updates)
+    # A row has one delivery `sending` at a time: the intent this outcome finishes.
+    _apply(Delivery, delivery_updates, key=Delivery.outbox_id, where=Delivery.outcome == "sending")
     for openid in unfollowed:
         mark_unfollowed(openid, now)
     db.session.commit()

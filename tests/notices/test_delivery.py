@@ -74,7 +74,7 @@ def test_every_kind_goes_once_on_its_channel(shop, fake_wechat, runner, morning)
     ming = make_member("13800000001", openid="o-ming")
     consent_to_marketing(ming)
     sale = fuel_sale(ming, "40.00", at=utc(MORNING))
-    refund = refunds.refund(sale.id, "R1", now=utc(MORNING))
+    refunds.refund(sale.id, "R1", now=utc(MORNING))
     fake_wechat.accept("o-ming", "SUB_INSPECTION")
     db.session.add(NoticeAcceptance(openid="o-ming", member_id=ming.id, template_id="SUB_INSPECTION"))
     db.session.commit()
@@ -113,7 +113,6 @@ def test_every_kind_goes_once_on_its_channel(shop, fake_wechat, runner, morning)
                      f"感谢您在{sale_station(sale)}加油！请回复 1-5 为本次服务打分（5 为非常满意）。"]
     # The acceptance is spent: one notice per acceptance.
     assert db.session.scalar(select(NoticeAcceptance.used_at)) is not None
-    assert refund.amount_fen == 30600
 
 
 def test_marketing_goes_by_sms_outside_the_window_and_the_weekly_cap_holds(shop, fake_wechat, runner, morning):

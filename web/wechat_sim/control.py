@@ -130,6 +130,15 @@ def messages() -> Response:
     return jsonify(messages=found, count=len(found))
 
 
+@bp.get("/counts")
+def counts() -> Response:
+    """How many pushes were recorded, per kind (cheap: for a benchmark's 100,000)."""
+    st = state()
+    with st.lock:
+        return jsonify(template=len(st.template_messages), subscribe=len(st.subscribe_messages),
+                       custom=len(st.custom_messages), distinct_template_users=len({m["touser"] for m in st.template_messages}))
+
+
 @bp.post("/reset")
 def reset() -> Response:
     state().reset()
