@@ -224,6 +224,26 @@ def _apply(model, changes: list[dict], expressions: dict | None = None, key=None
         db.session.execute(statement.values(**assigned).execution_options(synchronize_session=False))
 
 
+SENT = """WITH sent AS (UPDATE outbox SET status = 'sent', sent_at = :now, next_attempt_at = NULL, last_error = NULL
+                      WHERE id = ANY(:ids) RETURNING id)
+UPDATE deliveries SET outcome = 'sent', errcode = 0, finished_at = :now
+WHERE outbox_id IN (SELECT id FROM sent) AND outcome = 'sending'"""
+
+
+def _mark_sent(ids: list[int], now: datetime) -> None:
+    """The rows that went out and their intents: one statement on PostgreSQL."""
+    if not ids:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+        db.session.execute(text(SENT), {"ids": ids, "now": now})
+        return
+    _apply(Outbox, [{"id": i, "status": "sent", "sent_at": now, "next_attempt_at": None, "last_error": None}
+                    for i in ids])
+    _apply(Delivery, [{"id": i, "outcome": "sent", "errcode": 0, "finished_at": now} for i in ids],
+           key=Delivery.outbox_id, where=Delivery.outcome == "sending")
+
+
 def id_in(column, ids: list[int]):
     """`column IN ids`: on PostgreSQL as `= ANY(array)`, one parameter however many ids
     (an IN list of 200 parameters is a new statement text for every length)."""
@@ -243,14 +263,12 @@ def finish(results: list[Result], now: datetime) -> None:
     """Write each push's outcome (commits)."""
     if not results:
         return
-    outbox_updates, delivery_updates, unfollowed = [], [], []
+    outbox_updates, delivery_updates, unfollowed, sent = [], [], [], []
     for r in results:
         n = r.notice
         code = r.errcode
         if code == 0:
-            outbox_updates.append({"id": n.outbox_id, "status": "sent", "sent_at": now, "next_attempt_at": None,
-                                   "last_error": None})
-            delivery_updates.append({"id": n.outbox_id, "outcome": "sent", "errcode": 0, "finished_at": now})
+            sent.append(n.outbox_id)
             continue
         error = (r.error or f"errcode {code}")[:200]
         attempts_left = n.attempt < MAX_ATTEMPTS or code == 45009
@@ -273,6 +291,7 @@ def finish(results: list[Result], now: datetime) -> None:
             delivery_updates.append({"id": n.outbox_id, "outcome": "failed", "errcode": code, "finished_at": now,
                                      "reason": "not_following" if code == 43004 else
                                      ("gave_up" if r.retry_at is not None else "refused")})
+    _mark_sent(sent, now)
     _apply(Outbox, outbox_updates)
     # A row has one delivery `sending` at a time: the intent this outcome finishes.
     _apply(Delivery, delivery_updates, key=Delivery.outbox_id, where=Delivery.outcome == "sending")
