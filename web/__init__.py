@@ -10,3 +10,5 @@ def init_app(app: Flask) -> None:
     cashier.init_app(app)
     from web import h5
     h5.init_app(app)  # the member's H5 pages under /m
+    from web import pushes_admin
+    pushes_admin.init_app(app)  # /admin/pushes (the delivery log), /admin/queues (rq-dashboard), HQ admins
