@@ -63,7 +63,7 @@ def issue(member: Member, template_code: str, *, key: str, source: str = "manual
         inserted = db.session.execute(insert.values(
             member_id=member.id, template_id=template.id, issued_at=now, valid_from=valid_from,
             valid_until=valid_until, status="issued", issue_key=key, source=source,
-        ).on_conflict_do_nothing(index_elements=["issue_key"])).rowcount == 1
+        ).on_conflict_do_nothing(index_elements=["issue_key"]).returning(Coupon.id)).first() is not None
         first = _by_key(key)
         if inserted:  # this transaction issued it: its notice goes with it
             from loyalty.notices import events
