@@ -206,7 +206,9 @@ def sweep(limit: int = 200_000) -> dict:
                                 (Outbox.enqueued_at.is_(None)) | (Outbox.enqueued_at <= now - grace))
         .order_by(Outbox.id).limit(budget).with_for_update(skip_locked=True)).all()
     if rows:
-        db.session.execute(update(Outbox).where(Outbox.id.in_(rows)).values(enqueued_at=now))
+        from loyalty.notices.delivery import id_in
+        db.session.execute(update(Outbox).where(id_in(Outbox.id, rows)).values(enqueued_at=now)
+                           .execution_options(synchronize_session=False))
     db.session.commit()
     chunks = [rows[i:i + CHUNK] for i in range(0, len(rows), CHUNK)]
     if chunks:

@@ -322,7 +322,7 @@ def reconcile(now: datetime) -> dict[str, int]:
         db.session.rollback()
         return {"resend": 0, "unknown": 0}
     latest = dict(db.session.execute(
-        select(Delivery.outbox_id, Delivery.created_at).where(Delivery.outbox_id.in_([s.id for s in stale]),
+        select(Delivery.outbox_id, Delivery.created_at).where(id_in(Delivery.outbox_id, [s.id for s in stale]),
                                                               Delivery.outcome == "sending")).all())
     resend, unknown = [], []
     for row in stale:
@@ -332,15 +332,15 @@ def reconcile(now: datetime) -> dict[str, int]:
         else:
             unknown.append(row.id)
     if resend:
-        db.session.execute(update(Outbox).where(Outbox.id.in_(resend))
+        db.session.execute(update(Outbox).where(id_in(Outbox.id, resend))
                            .values(status="pending", next_attempt_at=None, last_error="reconciled: resend"))
         # The attempt's outcome is unknown; the resend carries the same client_msg_id.
-        db.session.execute(update(Delivery).where(Delivery.outbox_id.in_(resend), Delivery.outcome == "sending")
+        db.session.execute(update(Delivery).where(id_in(Delivery.outbox_id, resend), Delivery.outcome == "sending")
                            .values(outcome="retry", reason="worker_lost", finished_at=now))
     if unknown:
-        db.session.execute(update(Outbox).where(Outbox.id.in_(unknown))
+        db.session.execute(update(Outbox).where(id_in(Outbox.id, unknown))
                            .values(status="unknown", next_attempt_at=None, last_error="worker lost mid-send"))
-        db.session.execute(update(Delivery).where(Delivery.outbox_id.in_(unknown), Delivery.outcome == "sending")
+        db.session.execute(update(Delivery).where(id_in(Delivery.outbox_id, unknown), Delivery.outcome == "sending")
                            .values(outcome="unknown", reason="worker_lost", finished_at=now))
     db.session.commit()
     return {"resend": len(resend), "unknown": len(unknown)}
