@@ -15,7 +15,9 @@ import bot.webhook
 import bot.wechat
 import extensions
 import handlers
+import jobs.notify
 import loyalty.cli
+import loyalty.notices.cli
 import web
 import web.api.cli
 import web.body_limit
@@ -47,12 +49,14 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     web.body_limit.init_app(app)   # request bodies capped per face, chunked ones too (413)
     bot.wechat.init_app(app)       # the outbound WeChat API client
     bot.channels.sms.init_app(app) # SMS_BACKEND (console by default), flask sms outbox
+    jobs.notify.init_app(app)      # outbox rows -> one delivery job each, after their commit
     bot.webhook.init_app(app)      # /wechat
     handlers.init_app(app)         # member commands, in routing order
     web.init_app(app)              # /healthz, the station API, the cashier page, H5, the simulator (dev only)
 
     bot.cli.init_app(app)          # flask wechat chat | menu
     loyalty.cli.init_app(app)      # flask loyalty check | load-rules, flask demo seed
+    loyalty.notices.cli.init_app(app)  # flask notify log | sweep
     web.api.cli.init_app(app)      # flask station create | rotate-secret | pump-qr, flask member ...
     web.cashier.cli.init_app(app)  # flask staff create | deactivate
     return app

@@ -67,6 +67,54 @@ def env_float(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
 
 
+# Notice kind -> the template an operator added in the official-account console and
+# which of the notice's fields fills each key (the key's type decides the format:
+# bot/channels/values.py). Replace them with NOTICE_TEMPLATES / SUBSCRIBE_TEMPLATES
+# (JSON) in production; these ids are the dev stack's and the tests'.
+DEV_NOTICE_TEMPLATES: dict[str, dict] = {
+    "receipt": {"template_id": "TPL_RECEIPT", "keys": {"thing1": "station", "character_string2": "litres",
+                                                       "amount3": "amount", "number4": "points",
+                                                       "number5": "balance", "time6": "time"}},
+    "refund": {"template_id": "TPL_REFUND", "keys": {"thing1": "station", "amount2": "amount",
+                                                     "number3": "points", "time4": "time"}},
+    "balance_low": {"template_id": "TPL_BALANCE_LOW", "keys": {"amount1": "balance", "amount2": "threshold",
+                                                               "thing3": "note"}},
+    "tier_up": {"template_id": "TPL_TIER", "keys": {"thing1": "tier", "thing2": "previous", "thing3": "note"}},
+    "tier_down": {"template_id": "TPL_TIER", "keys": {"thing1": "tier", "thing2": "previous", "thing3": "note"}},
+    "coupon_issued": {"template_id": "TPL_COUPON", "keys": {"thing1": "coupon", "time2": "valid_until",
+                                                            "thing3": "note"}},
+    "points_expiring": {"template_id": "TPL_POINTS_EXPIRY", "keys": {"number1": "points", "time2": "expires_on",
+                                                                     "thing3": "note"}},
+    "coupon_expiring": {"template_id": "TPL_COUPON_EXPIRY", "keys": {"number1": "count", "time2": "expires_on",
+                                                                     "thing3": "note"}},
+}
+DEV_SUBSCRIBE_TEMPLATES: dict[str, dict] = {
+    "points_expiring": {"template_id": "SUB_POINTS_EXPIRY", "keys": {"number1": "points", "date2": "expires_on",
+                                                                     "thing3": "note"}},
+    "coupon_expiring": {"template_id": "SUB_COUPON_EXPIRY", "keys": {"number1": "count", "date2": "expires_on",
+                                                                     "thing3": "note"}},
+    "inspection": {"template_id": "SUB_INSPECTION", "keys": {"car_number1": "plate", "date2": "due_on",
+                                                             "thing3": "note"}},
+    "survey": {"template_id": "SUB_SURVEY", "keys": {"thing1": "station", "time2": "time"}},
+    "birthday": {"template_id": "SUB_BIRTHDAY", "keys": {"thing1": "note", "thing2": "coupon"}},
+    "recall": {"template_id": "SUB_RECALL", "keys": {"thing1": "note", "number2": "days", "thing3": "coupon"}},
+}
+
+
+def env_json(name: str, default: dict) -> dict:
+    import json
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be a JSON object")
+    return value
+
+
 @dataclass
 class Config:
     SECRET_KEY: str = DEV_SECRET_KEY
@@ -155,6 +203,18 @@ class Config:
     # "production" turns every development aid off: the simulator (/simulator), the `/` redirect
     # to it, and devstack's fake WeChat API. A real WECHAT_API_BASE (not on this machine) does too.
     YOUKA_ENV: str = "development"
+    # Pushes (docs/pushes.md): the templates per kind, quiet hours (Shanghai) for the
+    # non-urgent kinds, the marketing cap per member per 7 days, WeChat's call rate and
+    # daily quota (one token bucket in Redis for all workers), threads per delivery job,
+    # and how long a new row waits for its own job before the sweeper takes it.
+    NOTICE_TEMPLATES: dict[str, dict] = field(default_factory=lambda: dict(DEV_NOTICE_TEMPLATES))
+    SUBSCRIBE_TEMPLATES: dict[str, dict] = field(default_factory=lambda: dict(DEV_SUBSCRIBE_TEMPLATES))
+    NOTICE_QUIET_HOURS: str = "22:00-08:00"
+    NOTICE_MARKETING_CAP: int = 2
+    WECHAT_CALL_RATE: float = 500.0
+    WECHAT_DAILY_QUOTA: int = 100_000
+    NOTIFY_SEND_THREADS: int = 16
+    NOTIFY_SWEEP_GRACE: int = 30
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -199,6 +259,14 @@ class Config:
             H5_WRITE_RATE_LIMIT=env_str("H5_WRITE_RATE_LIMIT", "20 per 10 minutes"),
             H5_OAUTH_RATE_LIMIT=env_str("H5_OAUTH_RATE_LIMIT", "30 per 10 minutes"),
             YOUKA_ENV=env_str("YOUKA_ENV", "development"),
+            NOTICE_TEMPLATES=env_json("NOTICE_TEMPLATES", dict(DEV_NOTICE_TEMPLATES)),
+            SUBSCRIBE_TEMPLATES=env_json("SUBSCRIBE_TEMPLATES", dict(DEV_SUBSCRIBE_TEMPLATES)),
+            NOTICE_QUIET_HOURS=env_str("NOTICE_QUIET_HOURS", "22:00-08:00"),
+            NOTICE_MARKETING_CAP=env_int("NOTICE_MARKETING_CAP", 2),
+            WECHAT_CALL_RATE=env_float("WECHAT_CALL_RATE", 500.0),
+            WECHAT_DAILY_QUOTA=env_int("WECHAT_DAILY_QUOTA", 100_000),
+            NOTIFY_SEND_THREADS=env_int("NOTIFY_SEND_THREADS", 16),
+            NOTIFY_SWEEP_GRACE=env_int("NOTIFY_SWEEP_GRACE", 30),
         )
 
     def as_flask(self) -> dict[str, Any]:

@@ -181,7 +181,7 @@ def start_services(stack: Stack, port: int) -> None:
     stack.spawn("gunicorn", [PY, "-m", "gunicorn", "app:create_app()", "-b", f"0.0.0.0:{port}",
                              "--workers", "2", "--threads", "8", "-k", "gthread", "--no-control-socket",
                              "--graceful-timeout", "5"])
-    stack.spawn("rq worker", [PY, "-m", "rq.cli", "worker", "-w", "jobs.worker.AppWorker", "--with-scheduler", "--url", redis_url, "default"])
+    stack.spawn("rq worker", [PY, "-m", "rq.cli", "worker", "-w", "jobs.worker.AppWorker", "--with-scheduler", "--url", redis_url, "default", "notify"])
     stack.spawn("rq cron", [PY, "-m", "rq.cli", "cron", "jobs/schedule.py", "--url", redis_url])
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from rq import cron
 
-from jobs import housekeeping, loyalty, notices
+from jobs import housekeeping, loyalty, notices, notify
 
 SCHEDULE = [
     {"func": housekeeping.heartbeat, "queue_name": "default", "interval": 60},
@@ -33,6 +33,10 @@ SCHEDULE = [
     {"func": notices.inspection, "queue_name": "default", "cron": "25 1,7 * * *", "name": "notices.inspection"},
     # Surveys follow visits: every half hour, for sales at least 30 minutes old.
     {"func": notices.surveys, "queue_name": "default", "cron": "*/30 * * * *", "name": "notices.surveys"},
+    # Pushes (docs/pushes.md): rows a dead worker or a Redis outage left, deferred ones now due.
+    {"func": notify.sweep, "queue_name": "notify", "interval": 60, "name": "notify-sweep"},
+    # The shared access token and jsapi_ticket, renewed 10 minutes before they expire.
+    {"func": notify.refresh_tokens, "queue_name": "notify", "interval": 300, "name": "notify-refresh-tokens"},
 ]
 
 for entry in SCHEDULE:

@@ -309,6 +309,7 @@ def generate(seed: int = 2026, members: int = 200, now: datetime | None = None) 
         if at >= cutoff and kind == "sale":
             _sale(people[n - 1], made[n], at, amount, chance, seq)
             counts["sale"] += 1
-    db.session.execute(update(Outbox).where(Outbox.sent_at.is_(None)).values(enqueued_at=end, sent_at=end))
+    db.session.execute(update(Outbox).where(Outbox.status == "pending")
+                       .values(status="sent", enqueued_at=end, sent_at=end))
     db.session.commit()
     return counts

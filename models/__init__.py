@@ -2,6 +2,7 @@
 from models.base import Base
 from models.console import Adjustment, ChangeRecord
 from models.coupon import Coupon, CouponTemplate
+from models.delivery import Delivery, NoticeAcceptance
 from models.family import Family, FamilyInvite, FamilyMember
 from models.feedback import FeedbackTicket
 from models.follower import Follower
@@ -27,4 +28,4 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "RuleSet", "EarningRule", "PointsMultiplier", "TierChange", "TierReward",
            "TopupBonusRule", "Staff", "PushPreference", "ReferralCode", "ReferralScan", "Referral",
            "FeedbackTicket", "ChangeRecord", "Adjustment", "InvoiceTitle", "InvoiceRequest", "CheckIn",
-           "SurveyRating"]
+           "SurveyRating", "Delivery", "NoticeAcceptance"]

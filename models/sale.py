@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, BigId
@@ -103,6 +103,10 @@ class Outbox(Base):
         # The periodic producers' "at most once per member per N days" (recall, surveys)
         # and the survey reply's "within 24 h of the push" look up by member and kind.
         Index("ix_outbox_member_kind_created", "member_id", "kind", "created_at"),
+        # The sweeper's and the fan-out's scan: only the rows still to deliver.
+        Index("ix_outbox_unsent", "next_attempt_at", "id",
+              postgresql_where=text("status IN ('pending', 'sending')"),
+              sqlite_where=text("status IN ('pending', 'sending')")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -113,3 +117,13 @@ class Outbox(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     enqueued_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    # Delivery state (docs/pushes.md). Server defaults, so a set-based INSERT of kind,
+    # dedup_key, member_id and payload alone gives a pending row.
+    # pending -> sending (intent recorded) -> sent | skipped | failed | unknown
+    status: Mapped[str] = mapped_column(String(16), server_default="pending")
+    channel: Mapped[str | None] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(server_default="0")
+    # Not before this moment (quiet hours, backoff, the next day's quota); NULL: at once.
+    # While `sending`, the lease: past it, the sweeper reconciles the row.
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))

@@ -7,7 +7,7 @@ surveys) and the survey reply's lookup of the push it answers. `ix_sales_created
 survey producer's recent sales (and later dashboards by time).
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-03 14:30:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 
 revision = '0017'
-down_revision = '0014'
+down_revision = '0016'  # rechained at merge: 0014 -> 0016 (pushes) -> 0017
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0018'
-down_revision = '0017'  # rechained after 0017 (periodic notices) when main was merged into notices-daily
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 

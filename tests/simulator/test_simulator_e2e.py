@@ -39,7 +39,8 @@ DESKTOP = {"width": 1440, "height": 900}
 def run_jobs() -> None:
     """What the RQ worker of `make run` does, in burst: the late replies (the e-card's
     numeric code follows its image as a customer-service message), and the pushes."""
-    SimpleWorker([Queue("default", connection=get_redis())], connection=get_redis()).work(burst=True)
+    queues = [Queue(name, connection=get_redis()) for name in ("default", "notify")]
+    SimpleWorker(queues, connection=get_redis()).work(burst=True)
 
 
 def points_for_40_litres_now() -> int:
@@ -179,7 +180,6 @@ def bound(served):
     return served
 
 
-@pytest.mark.needs_pushes
 def test_the_receipt_push_arrives_in_the_chat_as_a_service_notice(bound, page):
     till = open_simulator(page, bound)
     show_ecard_and_copy(page, till)
