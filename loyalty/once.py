@@ -70,10 +70,14 @@ def run_once(key: str, first: Callable[[], T | None], do: Callable[[], T]) -> Do
 
 
 def lock(key: str) -> None:
-    """Hold `key` until the transaction ends: a second transaction locking it waits."""
+    """Hold `key` until the transaction ends: a second transaction locking it waits.
+    PostgreSQL: the same round trip reads the reference data's version, which nearly
+    every command needs next (loyalty.reference)."""
+    from loyalty import reference
     if db.session.get_bind().dialect.name == "postgresql":
         number = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
-        db.session.execute(select(func.pg_advisory_xact_lock(number)))
+        row = db.session.execute(select(func.pg_advisory_xact_lock(number), reference.version_column())).one()
+        reference.saw(row[1])
     else:
         # SQLite serialises writers on the whole database: take its write lock now, so
         # nothing can commit between our second `first()` and our commit.

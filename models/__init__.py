@@ -12,7 +12,8 @@ from models.push_preference import PushPreference
 from models.referral import Referral, ReferralCode, ReferralScan
 from models.reward import Redemption, RewardItem
 from models.rule import EarningRule, PointsMultiplier, RuleSet
-from models.sale import Outbox, Sale, SaleDiscount, SaleLine, SaleRefund
+from models.reference import ReferenceVersion
+from models.sale import DailyTotal, Outbox, Sale, SaleDiscount, SaleLine, SaleRefund
 from models.staff import Staff
 from models.station import FuelGrade, ShopCategory, Station, StationPrice
 from models.stored_value import TopupBonusRule
@@ -24,4 +25,4 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "CouponTemplate", "Coupon", "RewardItem", "Redemption", "FamilyInvite",
            "RuleSet", "EarningRule", "PointsMultiplier", "TierChange", "TierReward",
            "TopupBonusRule", "Staff", "PushPreference", "ReferralCode", "ReferralScan", "Referral",
-           "FeedbackTicket", "InvoiceTitle", "InvoiceRequest", "CheckIn"]
+           "FeedbackTicket", "InvoiceTitle", "InvoiceRequest", "CheckIn", "DailyTotal", "ReferenceVersion"]

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, literal, select, true, update
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db
@@ -98,45 +99,74 @@ def insufficient(account: Account, **details) -> Exception:
 
 def post(account: Account, kind: str, amount: int, *, key: str, cause_type: str,
          cause_ref: str | None = None, bucket: str | None = None, memo: str | None = None,
-         reverses_id: int | None = None, now: datetime | None = None) -> LedgerEntry:
+         reverses_id: int | None = None, now: datetime | None = None, new: bool = False) -> LedgerEntry:
     """Append one entry and move the account's balance by `amount` (and its bonus balance
     for bucket "bonus"), flushed in the caller's transaction.
 
     The balance moves by one conditional UPDATE (`balance + amount >= 0`, bonus kept
     within the balance), so two concurrent debits can never both pass and nothing goes
     negative: a debit the account cannot cover raises InsufficientPoints or
-    InsufficientBalance and writes nothing. A repeated key returns the first entry; the
-    same key reused for a different account, kind or amount is a DuplicateConflict.
-    Points entries move lots too; use loyalty.books.points rather than posting them here."""
+    InsufficientBalance and writes nothing. On PostgreSQL the UPDATE and the entry's INSERT
+    are one statement. A repeated key returns the first entry; the same key reused for a
+    different account, kind or amount is a DuplicateConflict. `new=True` skips that lookup
+    when the key names something this transaction just created (a sale's own entries; the
+    unique index still guards it). Points entries move lots too; use loyalty.books.points
+    rather than posting them here."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
         raise ValidationError("金额必须是非零整数", field="amount", value=repr(amount))
-    existing = replay(key, account, kind=kind, amount=amount)
-    if existing is not None:
-        return existing
+    if not new:
+        existing = replay(key, account, kind=kind, amount=amount)
+        if existing is not None:
+            return existing
     if (bucket is not None) != (account.kind == "stored_value"):
         raise ValidationError("储值分录须注明本金或赠送，积分分录不能", field="bucket")
     bonus = amount if bucket == "bonus" else 0
-    moved = db.session.execute(
-        update(Account)
-        .where(Account.id == account.id,
-               Account.balance + amount >= 0,
-               Account.bonus_balance + bonus >= 0,
-               Account.bonus_balance + bonus <= Account.balance + amount)
-        .values(balance=Account.balance + amount, bonus_balance=Account.bonus_balance + bonus)
-        .returning(Account.balance, Account.bonus_balance)
-        .execution_options(synchronize_session=False)).first()
+    move = (update(Account)
+            .where(Account.id == account.id,
+                   Account.balance + amount >= 0,
+                   Account.bonus_balance + bonus >= 0,
+                   Account.bonus_balance + bonus <= Account.balance + amount)
+            .values(balance=Account.balance + amount, bonus_balance=Account.bonus_balance + bonus)
+            .returning(Account.balance, Account.bonus_balance))
+    fields = dict(account_id=account.id, kind=kind, amount=amount, bucket=bucket, cause_type=cause_type,
+                  cause_ref=cause_ref, idempotency_key=key, reverses_id=reverses_id, memo=memo, created_at=utc(now))
+    if db.session.get_bind().dialect.name == "postgresql":
+        moved, entry = _move_and_append(move, fields)
+    else:
+        moved = db.session.execute(move.execution_options(synchronize_session=False)).first()
+        entry = None
     if moved is None:
         raise insufficient(account, needed=-amount, bucket=bucket)
     # The UPDATE already wrote these; record them as loaded so the ORM never writes
     # a stale absolute value back over a concurrent change.
     set_committed_value(account, "balance", moved.balance)
     set_committed_value(account, "bonus_balance", moved.bonus_balance)
-    entry = LedgerEntry(account_id=account.id, kind=kind, amount=amount, bucket=bucket,
-                        cause_type=cause_type, cause_ref=cause_ref, idempotency_key=key,
-                        reverses_id=reverses_id, memo=memo, created_at=utc(now))
-    db.session.add(entry)
-    db.session.flush()
+    if entry is None:
+        entry = LedgerEntry(**fields)
+        db.session.add(entry)
+        db.session.flush()
     return entry
+
+
+def _move_and_append(move, fields: dict):
+    """PostgreSQL: the balance UPDATE and the entry INSERT in one statement (the INSERT
+    selects from the UPDATE's row, so an account that cannot cover the debit writes
+    neither). Returns (the moved balances, the entry as a persistent object) or (None, None)."""
+    moved = move.cte("moved")
+    columns = LedgerEntry.__table__.c
+    appended = (insert(LedgerEntry)
+                .from_select(list(fields), select(*[literal(v, columns[k].type) for k, v in fields.items()])
+                             .select_from(moved))
+                .returning(LedgerEntry.id).cte("appended"))
+    row = db.session.execute(
+        select(moved.c.balance, moved.c.bonus_balance, appended.c.id)
+        .select_from(moved.join(appended, true()))).first()
+    if row is None:
+        return None, None
+    entry = LedgerEntry(id=row.id, **fields)
+    make_transient_to_detached(entry)
+    db.session.add(entry)  # persistent, as if loaded: no INSERT of its own
+    return row, entry
 
 
 def reversed_so_far(entry: LedgerEntry) -> int:

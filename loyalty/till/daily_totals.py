@@ -1,0 +1,92 @@
+"""A member's running figures per business day (models.DailyTotal): what their own sales
+added, less what refunds took back. The tier metric (loyalty.benefits.tiers) sums the days
+of its window and the daily points cap reads today's row, instead of summing sales.
+
+A sale adds its litres, its payable amount, one visit and its points to its business day
+(Asia/Shanghai) in the sale's own transaction; a refund takes back, from the sale's day:
+the litres in proportion to the money refunded (floored on the running total, per sale,
+so partial refunds add up to one full refund), the amount, the visit once the sale is
+fully refunded (a sale paid wholly by coupons keeps its litres and its visit) and the
+points it clawed back. `flask loyalty check` compares the rows with the sales.
+Flushes, never commits.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from extensions import db
+from loyalty.policy import BUSINESS_TZ
+from models import DailyTotal, Sale
+
+METRIC_COLUMNS = {"litres": DailyTotal.litres_ml, "amount": DailyTotal.amount_fen, "visits": DailyTotal.visits}
+
+
+class Figures(NamedTuple):
+    litres_ml: int = 0
+    amount_fen: int = 0
+    visits: int = 0
+    points: int = 0
+
+
+def business_day(at: datetime) -> date:
+    """The business day (Asia/Shanghai) of an aware timestamp."""
+    return at.astimezone(BUSINESS_TZ).date()
+
+
+def kept_litres(litres_ml: int, payable_fen: int, refunded_fen: int) -> int:
+    """The litres a sale still counts for: in proportion to the money not refunded, floored;
+    all of them for a sale paid wholly by coupons (it cannot be refunded)."""
+    return litres_ml * (payable_fen - refunded_fen) // payable_fen if payable_fen > 0 else litres_ml
+
+
+def of_sale(litres_ml: int, payable_fen: int, points: int) -> Figures:
+    """What a new sale adds to its day."""
+    return Figures(litres_ml, payable_fen, 1, points)
+
+
+def of_refund(sale: Sale, amount_fen: int, points_reversed: int) -> Figures:
+    """What a refund of `amount_fen` takes from its sale's day (negative figures), given the
+    sale's refunded_fen before this refund."""
+    before, after = sale.refunded_fen, sale.refunded_fen + amount_fen
+    litres = kept_litres(sale.litres_ml, sale.payable_fen, after) - kept_litres(sale.litres_ml, sale.payable_fen,
+                                                                                 before)
+    fully = sale.payable_fen > 0 and before < sale.payable_fen <= after
+    return Figures(litres, -amount_fen, -1 if fully else 0, -points_reversed)
+
+
+def add_statement(member_id: int, day: date, figures: Figures):
+    """The INSERT ... ON CONFLICT DO UPDATE adding `figures` to the member's day: run it, or
+    (PostgreSQL) make it part of a larger statement (loyalty.till.sales writes a sale in one)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DailyTotal)
+    stmt = insert.values(member_id=member_id, day=day, **figures._asdict())
+    return stmt.on_conflict_do_update(
+        index_elements=[DailyTotal.member_id, DailyTotal.day],
+        set_={name: getattr(DailyTotal, name) + getattr(stmt.excluded, name) for name in Figures._fields})
+
+
+def add(member_id: int, day: date, figures: Figures) -> None:
+    """Add `figures` to the member's day (one statement)."""
+    if any(figures):
+        db.session.execute(add_statement(member_id, day, figures))
+
+
+def day_points(member_id: int, day: date):
+    """Scalar subquery: the points the member's own sales of `day` earned, net of refunds."""
+    return (select(func.coalesce(func.sum(DailyTotal.points), 0))
+            .where(DailyTotal.member_id == member_id, DailyTotal.day == day).scalar_subquery())
+
+
+def in_window(today: date, window_days: int):
+    """The days of a rolling window of `window_days` business days ending with `today`."""
+    return (DailyTotal.day > today - timedelta(days=window_days)) & (DailyTotal.day <= today)
+
+
+def window_total(member_id: int, metric: str, today: date, window_days: int):
+    """Scalar subquery: the member's metric ("litres", "amount", "visits") over the window."""
+    return (select(func.coalesce(func.sum(METRIC_COLUMNS[metric]), 0))
+            .where(DailyTotal.member_id == member_id, in_window(today, window_days)).scalar_subquery())
