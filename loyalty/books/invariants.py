@@ -76,11 +76,42 @@ RULES: list[tuple[str, str]] = [
 ]
 
 
+# The members' daily totals (loyalty.till.daily_totals) are what their sales and refunds
+# say, day by day (business days, Asia/Shanghai = UTC+8), for every member who has any:
+# a test or an import may write sales without them, never a sale commit.
+_SALE_DAYS = """
+    SELECT s.member_id, {day} AS day,
+           SUM(CASE WHEN s.payable_fen > 0 THEN s.litres_ml * (s.payable_fen - s.refunded_fen) / s.payable_fen
+                    ELSE s.litres_ml END) AS litres_ml,
+           SUM(s.payable_fen - s.refunded_fen) AS amount_fen,
+           SUM(CASE WHEN s.payable_fen > 0 AND s.refunded_fen >= s.payable_fen THEN 0 ELSE 1 END) AS visits,
+           SUM(s.points_earned - COALESCE(r.reversed, 0)) AS points
+    FROM sales s
+    LEFT JOIN (SELECT sale_id, SUM(points_reversed) AS reversed FROM sale_refunds GROUP BY sale_id) r
+      ON r.sale_id = s.id
+    WHERE s.member_id IN (SELECT member_id FROM member_daily_totals)
+    GROUP BY s.member_id, {day}"""
+_DAYS = {"postgresql": "CAST(timezone('Asia/Shanghai', s.created_at) AS DATE)",
+         "sqlite": "date(s.created_at, '+8 hours')"}
+
+
+def _daily_rule(dialect: str) -> tuple[str, str]:
+    day = _DAYS.get(dialect, _DAYS["postgresql"])
+    figures = "{0}.litres_ml || ', ' || {0}.amount_fen || ', ' || {0}.visits || ', ' || {0}.points"
+    return ("member {0}, day {1}: daily totals {2} but its sales make {3} (litres ml, amount fen, visits, points)",
+            f"""SELECT COALESCE(t.member_id, s.member_id), COALESCE(t.day, s.day),
+                       COALESCE({figures.format("t")}, 'none'), COALESCE({figures.format("s")}, 'none')
+                FROM member_daily_totals t
+                FULL OUTER JOIN ({_SALE_DAYS.format(day=day)}) s ON s.member_id = t.member_id AND s.day = t.day
+                WHERE t.member_id IS NULL OR s.member_id IS NULL OR t.litres_ml <> s.litres_ml
+                   OR t.amount_fen <> s.amount_fen OR t.visits <> s.visits OR t.points <> s.points""")
+
+
 def check(session: Session) -> list[str]:
     """Every violation of the ledger's invariants, one sentence each (at most SHOWN per
     rule, then a line saying how many more); an empty list when the books are sound."""
     problems = []
-    for message, sql in RULES:
+    for message, sql in RULES + [_daily_rule(session.get_bind().dialect.name)]:
         rows = session.execute(text(f"{sql} LIMIT {SHOWN + 1}")).all()
         problems += [message.format(*row) for row in rows[:SHOWN]]
         if len(rows) > SHOWN:

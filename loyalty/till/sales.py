@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import cast, column, insert, select, true, values
+from sqlalchemy import insert, literal, select, union_all
 from sqlalchemy.orm import make_transient_to_detached
 
 from extensions import db
@@ -209,14 +209,12 @@ def _insert_in_one(fields: dict, lines: list[dict], discounts: list[dict], membe
     query = select(new_sale.c.id)
     for model, rows, name in ((SaleLine, lines, "new_lines"), (SaleDiscount, discounts, "new_discounts")):
         if rows:
-            table = model.__table__
-            names = list(rows[0])
-            given = values(*[column(n, table.c[n].type) for n in names], name=f"{name}_given").data(
-                [tuple(row[n] for n in names) for row in rows])
-            # Cast: PostgreSQL types a NULL in VALUES as text.
+            columns = model.__table__.c
+            # One SELECT per row, its values bound (typed: a NULL must not be text), so the
+            # statement's shape, and SQLAlchemy's compiled copy of it, depends on the row count only.
+            given = [select(new_sale.c.id, *[literal(v, columns[k].type) for k, v in row.items()]) for row in rows]
             query = query.add_cte(insert(model).from_select(
-                ["sale_id", *names], select(new_sale.c.id, *[cast(given.c[n], table.c[n].type) for n in names])
-                .select_from(new_sale.join(given, true()))).cte(name))
+                ["sale_id", *rows[0]], union_all(*given) if len(given) > 1 else given[0]).cte(name))
     if member is not None and any(added):
         query = query.add_cte(daily_totals.add_statement(member.id, day, added).cte("day_totals"))
     sale = Sale(id=db.session.scalar(query), **fields)
