@@ -28,9 +28,10 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Callable, Generic, TypeVar
 
-from sqlalchemy import func, select, text
+from sqlalchemy import BigInteger, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
@@ -76,12 +77,18 @@ def lock(key: str) -> None:
     from loyalty import reference
     if db.session.get_bind().dialect.name == "postgresql":
         number = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
-        row = db.session.execute(select(func.pg_advisory_xact_lock(number), reference.version_column())).one()
+        row = db.session.execute(_lock_and_version(), {"key": number}).one()
         reference.saw(row[1])
     else:
         # SQLite serialises writers on the whole database: take its write lock now, so
         # nothing can commit between our second `first()` and our commit.
         db.session.execute(text("UPDATE stations SET id = id WHERE 0"))
+
+
+@cache
+def _lock_and_version():
+    from loyalty import reference
+    return select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger)), reference.version_column())
 
 
 def check_reference(value, field: str, label: str) -> str:

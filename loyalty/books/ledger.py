@@ -11,8 +11,9 @@ to the member's balance (positive credits, negative debits).
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import cache
 
-from sqlalchemy import func, insert, literal, select, true, update
+from sqlalchemy import BigInteger, bindparam, func, insert, select, true, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -121,20 +122,19 @@ def post(account: Account, kind: str, amount: int, *, key: str, cause_type: str,
     if (bucket is not None) != (account.kind == "stored_value"):
         raise ValidationError("储值分录须注明本金或赠送，积分分录不能", field="bucket")
     bonus = amount if bucket == "bonus" else 0
-    move = (update(Account)
-            .where(Account.id == account.id,
-                   Account.balance + amount >= 0,
-                   Account.bonus_balance + bonus >= 0,
-                   Account.bonus_balance + bonus <= Account.balance + amount)
-            .values(balance=Account.balance + amount, bonus_balance=Account.bonus_balance + bonus)
-            .returning(Account.balance, Account.bonus_balance))
     fields = dict(account_id=account.id, kind=kind, amount=amount, bucket=bucket, cause_type=cause_type,
                   cause_ref=cause_ref, idempotency_key=key, reverses_id=reverses_id, memo=memo, created_at=utc(now))
+    entry = None
     if db.session.get_bind().dialect.name == "postgresql":
-        moved, entry = _move_and_append(move, fields)
+        moved = db.session.execute(_move_and_append(),
+                                   {"p_bonus": bonus, **{f"p_{k}": v for k, v in fields.items()}}).first()
+        if moved is not None:
+            entry = LedgerEntry(id=moved.id, **fields)
+            make_transient_to_detached(entry)
+            db.session.add(entry)  # persistent, as if loaded: no INSERT of its own
     else:
-        moved = db.session.execute(move.execution_options(synchronize_session=False)).first()
-        entry = None
+        moved = db.session.execute(_move(), {"p_account_id": account.id, "p_amount": amount, "p_bonus": bonus},
+                                   execution_options={"synchronize_session": False}).first()
     if moved is None:
         raise insufficient(account, needed=-amount, bucket=bucket)
     # The UPDATE already wrote these; record them as loaded so the ORM never writes
@@ -148,25 +148,38 @@ def post(account: Account, kind: str, amount: int, *, key: str, cause_type: str,
     return entry
 
 
-def _move_and_append(move, fields: dict):
+_ENTRY_FIELDS = ("account_id", "kind", "amount", "bucket", "cause_type", "cause_ref", "idempotency_key",
+                 "reverses_id", "memo", "created_at")
+
+
+@cache
+def _move():
+    """The conditional balance UPDATE (built once; its values are bound at each call)."""
+    amount, bonus = bindparam("p_amount", type_=BigInteger), bindparam("p_bonus", type_=BigInteger)
+    accounts = Account.__table__.c  # Core: no ORM bookkeeping for a statement run this often
+    return (update(Account.__table__)
+            .where(accounts.id == bindparam("p_account_id"),
+                   accounts.balance + amount >= 0,
+                   accounts.bonus_balance + bonus >= 0,
+                   accounts.bonus_balance + bonus <= accounts.balance + amount)
+            .values(balance=accounts.balance + amount, bonus_balance=accounts.bonus_balance + bonus)
+            .returning(accounts.balance, accounts.bonus_balance))
+
+
+@cache
+def _move_and_append():
     """PostgreSQL: the balance UPDATE and the entry INSERT in one statement (the INSERT
     selects from the UPDATE's row, so an account that cannot cover the debit writes
-    neither). Returns (the moved balances, the entry as a persistent object) or (None, None)."""
-    moved = move.cte("moved")
+    neither); answers the moved balances and the entry's id, or no row."""
+    moved = _move().cte("moved")
     columns = LedgerEntry.__table__.c
-    appended = (insert(LedgerEntry)
-                .from_select(list(fields), select(*[literal(v, columns[k].type) for k, v in fields.items()])
+    appended = (insert(LedgerEntry.__table__)
+                .from_select(list(_ENTRY_FIELDS),
+                             select(*[bindparam(f"p_{k}", type_=columns[k].type) for k in _ENTRY_FIELDS])
                              .select_from(moved))
-                .returning(LedgerEntry.id).cte("appended"))
-    row = db.session.execute(
-        select(moved.c.balance, moved.c.bonus_balance, appended.c.id)
-        .select_from(moved.join(appended, true()))).first()
-    if row is None:
-        return None, None
-    entry = LedgerEntry(id=row.id, **fields)
-    make_transient_to_detached(entry)
-    db.session.add(entry)  # persistent, as if loaded: no INSERT of its own
-    return row, entry
+                .returning(columns.id).cte("appended"))
+    return (select(moved.c.balance, moved.c.bonus_balance, appended.c.id)
+            .select_from(moved.join(appended, true())))
 
 
 def reversed_so_far(entry: LedgerEntry) -> int:

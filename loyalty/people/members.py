@@ -4,9 +4,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from extensions import db
 from loyalty.errors import ValidationError
@@ -86,10 +87,23 @@ def lock_accounts(member: Member) -> dict[str, Account]:
     return lock_member(member.id).accounts
 
 
-def lock_member(member_id: int, also=()) -> Locked | None:
+@cache
+def _own_accounts():
+    return (select(Account).where(Account.member_id == bindparam("member_id")).order_by(Account.id)
+            .with_for_update().execution_options(populate_existing=True))
+
+
+@lru_cache(maxsize=16)
+def _member_with(also: tuple):
+    return (select(Member, *also).where(Member.id == bindparam("member_id"))
+            .execution_options(populate_existing=True))
+
+
+def lock_member(member_id: int, also=(), params: dict | None = None) -> Locked | None:
     """Lock the member's accounts for the rest of the caller's transaction, then read the
     member row again (with `also`, scalar columns the caller needs current: a sale's
-    points of the day and tier window) in one statement. None when there is no such member.
+    points of the day and tier window; bound to :member_id and `params`) in one statement.
+    None when there is no such member.
 
     The member's own accounts are locked first (one statement, id order), then the family
     is read again under that lock: a family join locks the member's own points account
@@ -103,14 +117,11 @@ def lock_member(member_id: int, also=()) -> Locked | None:
         # No row locks: a no-op UPDATE takes the database's write lock before we read.
         db.session.execute(update(Account).where(own).values(balance=Account.balance)
                            .execution_options(synchronize_session=False))
-    query = (select(Account).where(own).order_by(Account.id).with_for_update()
-             .execution_options(populate_existing=True))
-    accounts = {a.kind: a for a in db.session.scalars(query)}
+    accounts = {a.kind: a for a in db.session.scalars(_own_accounts(), {"member_id": member_id})}
     if not accounts:
         return None
     # A statement of its own, after the lock: its snapshot sees what the lock waited for.
-    row = db.session.execute(select(Member, *also).where(Member.id == member_id)
-                             .execution_options(populate_existing=True)).one()
+    row = db.session.execute(_member_with(tuple(also)), {**(params or {}), "member_id": member_id}).one()
     member = row[0]
     if member.family_id is not None:
         accounts["points"] = db.session.scalars(

@@ -13,9 +13,10 @@ Flushes, never commits.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
@@ -69,10 +70,28 @@ def add_statement(member_id: int, day: date, figures: Figures):
         set_={name: getattr(DailyTotal, name) + getattr(stmt.excluded, name) for name in Figures._fields})
 
 
+@lru_cache(maxsize=4)
+def _add_statement_bound(dialect: str, prefix: str):
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DailyTotal.__table__)
+    columns = DailyTotal.__table__.c
+    stmt = insert.values({name: bindparam(f"{prefix}{name}", type_=columns[name].type)
+                          for name in ("member_id", "day", *Figures._fields)})
+    return stmt.on_conflict_do_update(
+        index_elements=[columns.member_id, columns.day],
+        set_={name: columns[name] + getattr(stmt.excluded, name) for name in Figures._fields})
+
+
+def add_statement_bound(prefix: str):
+    """add_statement with its values as bound parameters `<prefix>member_id`, `<prefix>day`,
+    `<prefix>litres_ml`, ...: built once, for a statement that is executed again and again."""
+    return _add_statement_bound(db.session.get_bind().dialect.name, prefix)
+
+
 def add(member_id: int, day: date, figures: Figures) -> None:
     """Add `figures` to the member's day (one statement)."""
     if any(figures):
-        db.session.execute(add_statement(member_id, day, figures))
+        db.session.execute(add_statement_bound("t_"), {"t_member_id": member_id, "t_day": day,
+                                                       **{f"t_{k}": v for k, v in figures._asdict().items()}})
 
 
 def day_points(member_id: int, day: date):
@@ -81,12 +100,14 @@ def day_points(member_id: int, day: date):
             .where(DailyTotal.member_id == member_id, DailyTotal.day == day).scalar_subquery())
 
 
-def in_window(today: date, window_days: int):
-    """The days of a rolling window of `window_days` business days ending with `today`."""
-    return (DailyTotal.day > today - timedelta(days=window_days)) & (DailyTotal.day <= today)
+def in_window(today: date, window_days: int | None = None, *, since=None):
+    """The days of a rolling window of `window_days` business days ending with `today`
+    (after `since`, today - window_days, when given instead)."""
+    since = today - timedelta(days=window_days) if since is None else since
+    return (DailyTotal.day > since) & (DailyTotal.day <= today)
 
 
-def window_total(member_id: int, metric: str, today: date, window_days: int):
+def window_total(member_id: int, metric: str, today: date, window_days: int | None = None, *, since=None):
     """Scalar subquery: the member's metric ("litres", "amount", "visits") over the window."""
     return (select(func.coalesce(func.sum(METRIC_COLUMNS[metric]), 0))
-            .where(DailyTotal.member_id == member_id, in_window(today, window_days)).scalar_subquery())
+            .where(DailyTotal.member_id == member_id, in_window(today, window_days, since=since)).scalar_subquery())

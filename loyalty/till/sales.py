@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from datetime import datetime, timedelta
 
-from sqlalchemy import insert, literal, select, union_all
+from sqlalchemy import bindparam, insert, select, union_all
 from sqlalchemy.orm import make_transient_to_detached
 
 from extensions import db
@@ -112,8 +113,12 @@ def _coupons(member: Member | None, coupon_ids) -> list[Coupon]:
 
 def sale_by_txn(station, pos_txn_no: str) -> Sale | None:
     """The station's sale with this POS transaction number, if any."""
-    return db.session.scalars(select(Sale).where(Sale.station_id == station.id,
-                                                 Sale.pos_txn_no == pos_txn_no)).first()
+    return db.session.scalars(_by_txn(), {"station_id": station.id, "pos_txn_no": pos_txn_no}).first()
+
+
+@lru_cache(maxsize=1)
+def _by_txn():
+    return select(Sale).where(Sale.station_id == bindparam("station_id"), Sale.pos_txn_no == bindparam("pos_txn_no"))
 
 
 def first_sale(station, request: SaleRequest) -> Sale | None:
@@ -158,9 +163,8 @@ def _write(station, request: SaleRequest, member_id: int | None, now, policy) ->
     day = daily_totals.business_day(now)
     # One member's sales queue up here; the member, today's points and the tier window are
     # then read current, in one statement.
-    locked = lock_member(member_id, also=(
-        daily_totals.day_points(member_id, day),
-        daily_totals.window_total(member_id, policy.tier_metric, day, policy.tier_window_days)))
+    locked = lock_member(member_id, also=_day_and_window(policy.tier_metric), params={
+        "day": day, "since": day - timedelta(days=policy.tier_window_days)})
     if locked is None:
         raise NotFound("会员不存在", field="member_id")
     member, (today, window) = locked.member, locked.also
@@ -171,6 +175,15 @@ def _write(station, request: SaleRequest, member_id: int | None, now, policy) ->
     metric = int(window) + added[("litres", "amount", "visits").index(policy.tier_metric)]
     _settle(sale, member, locked.accounts, priced, now, policy, metric)
     return sale
+
+
+@lru_cache(maxsize=8)
+def _day_and_window(metric: str) -> tuple:
+    """Today's points and the tier window's metric, as columns bound to :member_id, :day and
+    :since (built once per metric)."""
+    member_id = bindparam("member_id")
+    return (daily_totals.day_points(member_id, bindparam("day")),
+            daily_totals.window_total(member_id, metric, bindparam("day"), since=bindparam("since")))
 
 
 def _write_sale(station, request: SaleRequest, member: Member | None, priced: Priced, now, *, day=None,
@@ -205,22 +218,46 @@ def _insert_in_one(fields: dict, lines: list[dict], discounts: list[dict], membe
     """PostgreSQL: the sale, its lines and discounts and the member's daily totals in one
     statement (data-modifying CTEs: the children select the new sale's id). The unique
     (station, pos_txn_no) index speaks here. Returns the sale as a persistent object."""
-    new_sale = insert(Sale).values(**fields).returning(Sale.id).cte("new_sale")
-    query = select(new_sale.c.id)
-    for model, rows, name in ((SaleLine, lines, "new_lines"), (SaleDiscount, discounts, "new_discounts")):
-        if rows:
-            columns = model.__table__.c
-            # One SELECT per row, its values bound (typed: a NULL must not be text), so the
-            # statement's shape, and SQLAlchemy's compiled copy of it, depends on the row count only.
-            given = [select(new_sale.c.id, *[literal(v, columns[k].type) for k, v in row.items()]) for row in rows]
-            query = query.add_cte(insert(model).from_select(
-                ["sale_id", *rows[0]], union_all(*given) if len(given) > 1 else given[0]).cte(name))
-    if member is not None and any(added):
-        query = query.add_cte(daily_totals.add_statement(member.id, day, added).cte("day_totals"))
-    sale = Sale(id=db.session.scalar(query), **fields)
+    daily = member is not None and any(added)
+    params = {f"s_{k}": v for k, v in fields.items()}
+    for prefix, rows in (("l", lines), ("d", discounts)):
+        for i, row in enumerate(rows):
+            params.update({f"{prefix}{i}_{k}": v for k, v in row.items()})
+    if daily:
+        params.update(t_member_id=member.id, t_day=day, **{f"t_{k}": v for k, v in added._asdict().items()})
+    sale = Sale(id=db.session.scalar(_sale_statement(len(lines), len(discounts), daily), params), **fields)
     make_transient_to_detached(sale)
     db.session.add(sale)  # persistent, as if loaded; its lines and discounts load when asked for
     return sale
+
+
+_SALE_FIELDS = ("station_id", "pos_txn_no", "request_hash", "member_id", "nozzle", "gross_fen", "discount_fen",
+                "payable_fen", "pay_with", "paid_from_balance_fen", "litres_ml", "points_earned", "points_breakdown",
+                "refunded_fen", "created_at")
+_LINE_FIELDS = ("kind", "grade_code", "litres_ml", "unit_price_fen", "category", "sku", "amount_fen")
+_DISCOUNT_FIELDS = ("label", "amount_fen", "coupon_id")
+
+
+@lru_cache(maxsize=64)
+def _sale_statement(lines: int, discounts: int, daily: bool):
+    """The one-statement sale insert for this shape, built once: its values are bound at
+    each call (typed, so a NULL is never taken for text), and SQLAlchemy compiles it once."""
+    def bound(table, prefix: str, names):
+        return [bindparam(f"{prefix}{n}", type_=table.c[n].type) for n in names]
+
+    sales = Sale.__table__  # Core tables: the ORM's insert machinery costs more than it gives here
+    new_sale = (insert(sales).values(dict(zip(_SALE_FIELDS, bound(sales, "s_", _SALE_FIELDS))))
+                .returning(sales.c.id).cte("new_sale"))
+    query = select(new_sale.c.id)
+    for model, count, prefix, names in ((SaleLine, lines, "l", _LINE_FIELDS),
+                                        (SaleDiscount, discounts, "d", _DISCOUNT_FIELDS)):
+        if count:
+            rows = [select(new_sale.c.id, *bound(model.__table__, f"{prefix}{i}_", names)) for i in range(count)]
+            query = query.add_cte(insert(model.__table__).from_select(
+                ["sale_id", *names], union_all(*rows) if count > 1 else rows[0]).cte(f"new_{model.__tablename__}"))
+    if daily:
+        query = query.add_cte(daily_totals.add_statement_bound("t_").cte("day_totals"))
+    return query
 
 
 def _settle(sale: Sale, member: Member, accounts: dict[str, Account], priced: Priced, now, policy,
