@@ -77,7 +77,7 @@ def lock(key: str) -> None:
     from loyalty import reference
     if db.session.get_bind().dialect.name == "postgresql":
         number = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
-        row = db.session.execute(_lock_and_version(), {"key": number}).one()
+        row = db.session.connection().execute(_lock_and_version(), {"key": number}).one()
         reference.saw(row[1])
     else:
         # SQLite serialises writers on the whole database: take its write lock now, so

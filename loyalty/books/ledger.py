@@ -126,8 +126,9 @@ def post(account: Account, kind: str, amount: int, *, key: str, cause_type: str,
                   cause_ref=cause_ref, idempotency_key=key, reverses_id=reverses_id, memo=memo, created_at=utc(now))
     entry = None
     if db.session.get_bind().dialect.name == "postgresql":
-        moved = db.session.execute(_move_and_append(),
-                                   {"p_bonus": bonus, **{f"p_{k}": v for k, v in fields.items()}}).first()
+        # On the session's connection: a Core statement needs none of the ORM's execution layer.
+        moved = db.session.connection().execute(
+            _move_and_append(), {"p_bonus": bonus, **{f"p_{k}": v for k, v in fields.items()}}).first()
         if moved is not None:
             entry = LedgerEntry(id=moved.id, **fields)
             make_transient_to_detached(entry)

@@ -225,7 +225,8 @@ def _insert_in_one(fields: dict, lines: list[dict], discounts: list[dict], membe
             params.update({f"{prefix}{i}_{k}": v for k, v in row.items()})
     if daily:
         params.update(t_member_id=member.id, t_day=day, **{f"t_{k}": v for k, v in added._asdict().items()})
-    sale = Sale(id=db.session.scalar(_sale_statement(len(lines), len(discounts), daily), params), **fields)
+    statement = _sale_statement(len(lines), len(discounts), daily)
+    sale = Sale(id=db.session.connection().execute(statement, params).scalar_one(), **fields)
     make_transient_to_detached(sale)
     db.session.add(sale)  # persistent, as if loaded; its lines and discounts load when asked for
     return sale

@@ -41,7 +41,7 @@ def open_lot(account: Account, entry: LedgerEntry, amount: int, now: datetime, p
                   expires_at=expiry_instant(now, policy.points_expiry_months))
     # A Core INSERT (the unit of work would cost more than it gives), then the lot as a
     # persistent object, as if loaded.
-    lot = PointLot(id=db.session.scalar(_insert_lot(), fields), **fields)
+    lot = PointLot(id=db.session.connection().execute(_insert_lot(), fields).scalar_one(), **fields)
     make_transient_to_detached(lot)
     db.session.add(lot)
     return lot
