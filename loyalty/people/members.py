@@ -73,6 +73,13 @@ def account_of(member: Member, kind: str) -> Account:
     return db.session.scalars(select(Account).where(_owned(member, kind))).one()
 
 
+def accounts_of(member: Member) -> dict[str, Account]:
+    """Both of the member's accounts ({"points": ..., "stored_value": ...}) in one statement,
+    unlocked; points are the family pool's when the member is in one."""
+    found = db.session.scalars(select(Account).where(_owned(member, "points") | _owned(member, "stored_value")))
+    return {a.kind: a for a in found}
+
+
 @dataclass(frozen=True)
 class Locked:
     member: Member  # read again after the lock
