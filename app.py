@@ -22,6 +22,7 @@ import web.body_limit
 import web.cashier.cli
 import loyalty.rate_limit
 import web.sessions
+import web.staff_login
 from config import Config
 
 
@@ -41,6 +42,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     extensions.init_redis(app)     # Redis, connected on first use (embedded by default)
     behind_proxy(app)              # PROXY_FIX_X_FOR: the client's address and scheme as the proxy saw them
     web.sessions.init_app(app)     # server-side sessions in Redis (Flask-Session); the cookie is an id
+    web.staff_login.init_app(app)  # Flask-Login: the staff of the till and the console, over those sessions
     loyalty.rate_limit.init_app(app)   # the one rate limiter (`limits` on Redis); *_RATE_LIMIT rules checked
     web.body_limit.init_app(app)   # request bodies capped per face, chunked ones too (413)
     bot.wechat.init_app(app)       # the outbound WeChat API client

@@ -89,6 +89,10 @@ class Config:
     # Referral points, once per new member (loyalty.policy reads LOYALTY_* keys): the referrer's, the newcomer's.
     LOYALTY_REFERRAL_POINTS_REFERRER: int = 200
     LOYALTY_REFERRAL_POINTS_REFERRED: int = 100
+    # Console adjustments (loyalty.books.adjustments) above this size, points or fen of stored
+    # value, wait for a second HQ admin's approval.
+    LOYALTY_ADJUSTMENT_APPROVAL_POINTS: int = 1000
+    LOYALTY_ADJUSTMENT_APPROVAL_FEN: int = 50000
     # A member who scanned the pump's QR code is attached to that nozzle this long.
     PUMP_ATTACH_TTL: int = 300
     # Staff (later member) sessions live in Redis (web/sessions.py); the cookie is an opaque
@@ -157,6 +161,8 @@ class Config:
             ECARD_UPLOAD_TIMEOUT=env_float("ECARD_UPLOAD_TIMEOUT", 2.0),
             LOYALTY_REFERRAL_POINTS_REFERRER=env_int("LOYALTY_REFERRAL_POINTS_REFERRER", 200),
             LOYALTY_REFERRAL_POINTS_REFERRED=env_int("LOYALTY_REFERRAL_POINTS_REFERRED", 100),
+            LOYALTY_ADJUSTMENT_APPROVAL_POINTS=env_int("LOYALTY_ADJUSTMENT_APPROVAL_POINTS", 1000),
+            LOYALTY_ADJUSTMENT_APPROVAL_FEN=env_int("LOYALTY_ADJUSTMENT_APPROVAL_FEN", 50000),
             PUMP_ATTACH_TTL=env_int("PUMP_ATTACH_TTL", 300),
             SESSION_COOKIE_SECURE=env_bool("SESSION_COOKIE_SECURE", True),
             PROXY_FIX_X_FOR=env_int("PROXY_FIX_X_FOR", 0),

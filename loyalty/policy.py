@@ -40,6 +40,10 @@ class Policy:
     checkin_points: int = 5
     checkin_streak_days: int = 7
     checkin_streak_bonus: int = 20
+    # Manual adjustments in the console (loyalty.books.adjustments): one larger than this
+    # (points, or fen of stored value, either sign) waits for a second HQ admin's approval.
+    adjustment_approval_points: int = 1000
+    adjustment_approval_fen: int = 50000
 
 
 def current() -> Policy:

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one file per aggregate. Importing this package registers them all."""
 from models.base import Base
+from models.console import Adjustment, ChangeRecord
 from models.coupon import Coupon, CouponTemplate
 from models.family import Family, FamilyInvite, FamilyMember
 from models.feedback import FeedbackTicket
@@ -25,4 +26,5 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "CouponTemplate", "Coupon", "RewardItem", "Redemption", "FamilyInvite",
            "RuleSet", "EarningRule", "PointsMultiplier", "TierChange", "TierReward",
            "TopupBonusRule", "Staff", "PushPreference", "ReferralCode", "ReferralScan", "Referral",
-           "FeedbackTicket", "InvoiceTitle", "InvoiceRequest", "CheckIn", "DailyTotal", "ReferenceVersion"]
+           "FeedbackTicket", "ChangeRecord", "Adjustment", "InvoiceTitle", "InvoiceRequest", "CheckIn", "DailyTotal",
+           "ReferenceVersion"]

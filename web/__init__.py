@@ -8,5 +8,7 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     from web import cashier
     cashier.init_app(app)
+    from web import admin
+    admin.init_app(app)  # the operators' console under /admin
     from web import h5
     h5.init_app(app)  # the member's H5 pages under /m

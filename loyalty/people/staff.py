@@ -73,7 +73,7 @@ def authenticate(username: str, password: str) -> Staff | None:
 def deactivate_staff(username: str) -> Staff:
     """Turn a login off (flushed, not committed): it can no longer log in, and every request
     of a session it holds is refused. Its live sessions are the web side's to end
-    (web.cashier.auth.end_staff_sessions), after the commit. Raises NotFound when no such
+    (web.staff_login.end_staff_sessions), after the commit. Raises NotFound when no such
     username exists."""
     staff = db.session.scalars(select(Staff).where(Staff.username == normalise_username(username))).first()
     if staff is None:
