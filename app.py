@@ -49,7 +49,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     bot.channels.sms.init_app(app) # SMS_BACKEND (console by default), flask sms outbox
     bot.webhook.init_app(app)      # /wechat
     handlers.init_app(app)         # member commands, in routing order
-    web.init_app(app)              # /healthz, the station API, the cashier page
+    web.init_app(app)              # /healthz, the station API, the cashier page, H5, the simulator (dev only)
 
     bot.cli.init_app(app)          # flask wechat chat | menu
     loyalty.cli.init_app(app)      # flask loyalty check | load-rules, flask demo seed

@@ -23,6 +23,19 @@ def env_str(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def is_development(youka_env: str | None, wechat_api_base: str | None) -> bool:
+    """True only off production: YOUKA_ENV is not "production" and WeChat is a local fake
+    (WECHAT_API_BASE on this machine). Every development aid asks this one question."""
+    from urllib.parse import urlsplit
+    if (youka_env or "development").strip().lower() == "production":
+        return False
+    host = urlsplit(wechat_api_base or "").hostname or ""
+    return host in LOOPBACK_HOSTS
+
+
 def env_int(name: str, default: int) -> int:
     raw = env_str(name)
     if raw is None:
@@ -139,6 +152,9 @@ class Config:
     H5_CODE_RATE_LIMIT: str = "12 per minute"
     H5_WRITE_RATE_LIMIT: str = "20 per 10 minutes"
     H5_OAUTH_RATE_LIMIT: str = "30 per 10 minutes"
+    # "production" turns every development aid off: the simulator (/simulator), the `/` redirect
+    # to it, and devstack's fake WeChat API. A real WECHAT_API_BASE (not on this machine) does too.
+    YOUKA_ENV: str = "development"
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -182,6 +198,7 @@ class Config:
             H5_CODE_RATE_LIMIT=env_str("H5_CODE_RATE_LIMIT", "12 per minute"),
             H5_WRITE_RATE_LIMIT=env_str("H5_WRITE_RATE_LIMIT", "20 per 10 minutes"),
             H5_OAUTH_RATE_LIMIT=env_str("H5_OAUTH_RATE_LIMIT", "30 per 10 minutes"),
+            YOUKA_ENV=env_str("YOUKA_ENV", "development"),
         )
 
     def as_flask(self) -> dict[str, Any]:

@@ -263,3 +263,12 @@ def wechat(client, app):
 def wechat_for():
     """A `wechat` tester for another app (see app_factory)."""
     return lambda other: WeChatTester(other.test_client(), other)
+
+
+def pytest_collection_modifyitems(config, items):
+    """`needs_pushes`: a test of what the pushes work (the outbox sender) will deliver. Until
+    that work merges it runs as a strict xfail: it must fail now, and passing (XPASS) fails the
+    run, saying the marker is to be removed (pytest.ini)."""
+    for item in items:
+        if item.get_closest_marker("needs_pushes"):
+            item.add_marker(pytest.mark.xfail(strict=True, reason="needs the pushes work (outbox -> template messages)"))

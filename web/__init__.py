@@ -12,3 +12,5 @@ def init_app(app: Flask) -> None:
     admin.init_app(app)  # the operators' console under /admin
     from web import h5
     h5.init_app(app)  # the member's H5 pages under /m
+    from web import simulator
+    simulator.init_app(app)  # /simulator and `/` -> /simulator, development only

@@ -83,6 +83,20 @@ def deactivate_staff(username: str) -> Staff:
     return staff
 
 
+def set_password(username: str, password: str) -> Staff:
+    """Give a login a new password (flushed, not committed); its live sessions are the web
+    side's to end after the commit, as for deactivate_staff. NotFound for an unknown
+    username, ValidationError for a password that is too short."""
+    staff = db.session.scalars(select(Staff).where(Staff.username == normalise_username(username))).first()
+    if staff is None:
+        raise NotFound("用户名不存在", field="username")
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationError(f"密码至少 {MIN_PASSWORD} 位", field="password")
+    staff.password_hash = generate_password_hash(password)
+    db.session.flush()
+    return staff
+
+
 def station_of(staff: Staff) -> Station | None:
     """The station the member of staff belongs to (None for HQ)."""
     return db.session.get(Station, staff.station_id) if staff.station_id else None

@@ -73,6 +73,15 @@ def reset() -> Response:
     return jsonify(ok=True)
 
 
+@bp.get("/media/<media_id>")
+def media(media_id: str):
+    """An uploaded file's bytes, as WeChat would show the image in the chat (the simulator's)."""
+    found = state().find_media(media_id)
+    if found is None:
+        return jsonify(error="no such media_id"), 404
+    return Response(found["content"], mimetype=found.get("content_type") or "application/octet-stream")
+
+
 @bp.get("/state")
 def snapshot() -> Response:
     return jsonify(state().snapshot())

@@ -162,6 +162,10 @@ class FakeWeChatState:
         with self.lock:
             return next((q for q in self.qrcodes if q["ticket"] == ticket), None)
 
+    def find_media(self, media_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            return next((m for m in self.media if m["media_id"] == media_id), None)
+
     def latest_menu(self) -> dict[str, Any] | None:
         with self.lock:
             return self.menus[-1] if self.menus else None
