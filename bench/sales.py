@@ -2,25 +2,38 @@
 of pgbench's simple-update shape measured in the same run with the same driver and pool:
 one transaction = `UPDATE ... SET balance = balance + x` on a random row + one INSERT.
 
-    .venv/bin/python -m bench.sales [--database-url URL] [--seconds 10] [--clients 16]
+    .venv/bin/python -m bench.sales [--database-url URL] [--redis-url URL] [--seconds 10] [--clients 16]
+
+Before the timed runs, a single thread commits PROFILE_SALES sales (a member's sale paid
+externally, one 92# line, no coupons) and the bench prints what one sale costs:
+`N statements per sale, M ms CPU per sale`. Counted: every statement SQLAlchemy hands
+the driver (a `before_cursor_execute` listener; an executemany counts once per parameter
+set, since the server runs each), including locks and reads; not counted: BEGIN and
+COMMIT, which psycopg sends on its own. CPU: this process's CPU time (Python, the
+driver) per sale, PostgreSQL's own work not included.
 
 Prints both rates, checks that no update was lost on either side, and prints the ratio
-(sales / baseline) last. Target: ratio >= 0.3. Uses its own database (youka_bench) so
-it never disturbs the tests' data.
+(sales / baseline) last. Target: ratio >= 0.3. Uses its own database (youka_bench, or
+--database-url) and Redis (db 15, or --redis-url / BENCH_REDIS_URL) so it never disturbs
+the tests' data.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import threading
 import time
 from datetime import datetime, timezone
 
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/youka_bench"
+DEFAULT_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 MEMBERS = 2000
+PROFILE_SALES = 200
+SALE_AT = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)  # a Wednesday: no member day
 
 
 def fresh_database(url: str) -> None:
@@ -30,10 +43,10 @@ def fresh_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def build_app(url: str, clients: int):
+def build_app(url: str, clients: int, redis_url: str = DEFAULT_REDIS_URL):
     from app import create_app
     from config import Config
-    cfg = Config(DATABASE_URL=url, REDIS_URL="redis://127.0.0.1:6379/15")
+    cfg = Config(DATABASE_URL=url, REDIS_URL=redis_url)
     cfg.extra["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": clients, "max_overflow": 0}
     return create_app(cfg)
 
@@ -96,17 +109,45 @@ def baseline(app, clients: int, seconds: float) -> float:
     return count / seconds
 
 
+def sell(app, ids: list[int], tag: str, rnd: random.Random, n: int) -> None:
+    """One member's sale paid externally: one 92# line, no coupons."""
+    from loyalty.till import sales
+    from loyalty.till.pricing import FuelLine
+    with app.app_context():
+        sales.commit("S001", f"{tag}-{n}", [FuelLine("92", rnd.randint(5, 60) * 1000, 765)],
+                     member_id=rnd.choice(ids), now=SALE_AT)
+
+
+def cost_per_sale(app, ids: list[int], count: int = PROFILE_SALES) -> tuple[float, float]:
+    """(statements, ms of this process's CPU) per sale, one thread, after a warm-up sale
+    (so per-process caches are filled as in a running service)."""
+    from extensions import db
+    rnd = random.Random(0)
+    sell(app, ids, "P", rnd, -1)
+    counted = [0]
+
+    def count_statement(conn, cursor, statement, parameters, context, executemany):
+        counted[0] += len(parameters) if executemany else 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count_statement)
+    try:
+        cpu = time.process_time()
+        for n in range(count):
+            sell(app, ids, "P", rnd, n)
+        cpu = time.process_time() - cpu
+    finally:
+        event.remove(engine, "before_cursor_execute", count_statement)
+    return counted[0] / count, cpu * 1000 / count
+
+
 def sales_rate(app, ids: list[int], clients: int, seconds: float) -> float:
     from extensions import db
     from loyalty.books import invariants
-    from loyalty.till import sales
-    from loyalty.till.pricing import FuelLine
-    now = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)
 
     def work(i, rnd, n):
-        with app.app_context():
-            sales.commit("S001", f"B{i}-{n}", [FuelLine("92", rnd.randint(5, 60) * 1000, 765)],
-                         member_id=rnd.choice(ids), now=now)
+        sell(app, ids, f"B{i}", rnd, n)
 
     count = run_clients(clients, seconds, work)
     with app.app_context():
@@ -122,12 +163,15 @@ def sales_rate(app, ids: list[int], clients: int, seconds: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="default: BENCH_REDIS_URL, else db 15")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=16)
     args = parser.parse_args()
     fresh_database(args.database_url)
-    app = build_app(args.database_url, args.clients)
+    app = build_app(args.database_url, args.clients, args.redis_url)
     ids = prepare(app)
+    statements, cpu_ms = cost_per_sale(app, ids)
+    print(f"{statements:.0f} statements per sale, {cpu_ms:.1f} ms CPU per sale")
     base = baseline(app, args.clients, args.seconds)
     print(f"baseline (UPDATE + INSERT): {base:8.1f} tx/s")
     ours = sales_rate(app, ids, args.clients, args.seconds)

@@ -1,7 +1,7 @@
 """Signed `POST /api/v1/station/sales` through gunicorn, against bench/sales.py's direct
 `loyalty.till.sales.commit`, measured in the same run on the same database.
 
-    .venv/bin/python -m bench.station_api [--database-url URL] [--seconds 10] [--clients 16]
+    .venv/bin/python -m bench.station_api [--database-url URL] [--redis-url URL] [--seconds 10] [--clients 16]
 
 (a) direct: bench.sales.sales_rate — CLIENTS threads in this process calling
     loyalty.till.sales.commit with a member id, as in bench/sales.py.
@@ -12,7 +12,7 @@
 
 Prints both rates, checks every HTTP answer was 201 and that the ledger's invariants
 hold, and prints the ratio (HTTP / direct) last. Target: >= 0.6. Uses its own database
-(youka_bench_api) and Redis db 15.
+(youka_bench_api, or --database-url) and Redis (db 15, or --redis-url / BENCH_REDIS_URL).
 """
 from __future__ import annotations
 
@@ -29,13 +29,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
-from bench.sales import build_app, fresh_database, prepare, run_clients, sales_rate  # noqa: E402
+from bench.sales import (DEFAULT_REDIS_URL, build_app, fresh_database, prepare, run_clients,  # noqa: E402
+                         sales_rate)
 from bench.webhook import THREADS, WORKERS, Gunicorn  # noqa: E402
 from config import DEV_SECRET_KEY  # noqa: E402
 from web.api.signing import json_body, signed_headers  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/youka_bench_api"
-REDIS_URL = "redis://127.0.0.1:6379/15"
 STATION = "S002"  # bench.sales sells at S001; kept apart so each side's sales are countable
 PATH = "/api/v1/station/sales"
 
@@ -74,7 +74,7 @@ def http_rate(app, codes: list[str], clients: int, seconds: float, warmup: float
     from loyalty.people.station_credentials import rotate_secret
     with app.app_context():
         secret = rotate_secret(STATION)
-    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": REDIS_URL,
+    env = {**os.environ, "DATABASE_URL": app.config["DATABASE_URL"], "REDIS_URL": app.config["REDIS_URL"],
            "SECRET_KEY": DEV_SECRET_KEY}
     log = Path(tempfile.mkdtemp(prefix="youka-bench-api-")) / "gunicorn.log"
     server = StationServer("app:create_app()", env, log, workers=workers, threads=threads)
@@ -123,6 +123,7 @@ def check(app, http_done: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="default: BENCH_REDIS_URL, else db 15")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--clients", type=int, default=16)
@@ -130,7 +131,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=THREADS, help="gunicorn threads per worker")
     args = parser.parse_args()
     fresh_database(args.database_url)
-    app = build_app(args.database_url, args.clients)
+    app = build_app(args.database_url, args.clients, args.redis_url)
     ids = prepare(app)
     direct = sales_rate(app, ids, args.clients, args.seconds)
     print(f"(a) direct loyalty.till.sales.commit: {direct:8.1f} sales/s  ({args.clients} threads, one process)")

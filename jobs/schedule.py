@@ -34,9 +34,9 @@ SCHEDULE = [
     # Surveys follow visits: every half hour, for sales at least 30 minutes old.
     {"func": notices.surveys, "queue_name": "default", "cron": "*/30 * * * *", "name": "notices.surveys"},
     # Pushes (docs/pushes.md): rows a dead worker or a Redis outage left, deferred ones now due.
-    {"func": notify.sweep, "queue_name": "notify", "interval": 60, "name": "notify-sweep"},
+    {"func": notify.sweep, "queue_name": "notify", "interval": 60, "name": "notify.sweep"},
     # The shared access token and jsapi_ticket, renewed 10 minutes before they expire.
-    {"func": notify.refresh_tokens, "queue_name": "notify", "interval": 300, "name": "notify-refresh-tokens"},
+    {"func": notify.refresh_tokens, "queue_name": "notify", "interval": 300, "name": "notify.refresh_tokens"},
 ]
 
 for entry in SCHEDULE:

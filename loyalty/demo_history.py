@@ -43,7 +43,7 @@ from loyalty.errors import LoyaltyError
 from loyalty.people import members
 from loyalty.policy import BUSINESS_TZ
 from loyalty.rules import engine
-from loyalty.till import sales, topups
+from loyalty.till import daily_totals, sales, topups
 from loyalty.till.pricing import FuelLine, ShopLine, fuel_amount_fen
 from loyalty.till.sale_request import SaleRequest
 from models import (Account, CheckIn, LedgerEntry, Member, Outbox, PointLot, Sale, SaleLine, Station, Tier,
@@ -284,6 +284,7 @@ def generate(seed: int = 2026, members: int = 200, now: datetime | None = None) 
         elif at < cutoff and kind == "checkin":
             bulk.checkin(people[n - 1], at)
     bulk.write()
+    daily_totals.rebuild()  # the bulk wrote sales without the sale path: their daily totals, set-based
     counts["checkin"] = len(bulk.checkins)
     counts["sale"] = len(bulk.sales)
     db.session.commit()

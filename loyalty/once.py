@@ -28,9 +28,10 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Callable, Generic, TypeVar
 
-from sqlalchemy import func, select, text
+from sqlalchemy import BigInteger, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
@@ -70,14 +71,24 @@ def run_once(key: str, first: Callable[[], T | None], do: Callable[[], T]) -> Do
 
 
 def lock(key: str) -> None:
-    """Hold `key` until the transaction ends: a second transaction locking it waits."""
+    """Hold `key` until the transaction ends: a second transaction locking it waits.
+    PostgreSQL: the same round trip reads the reference data's version, which nearly
+    every command needs next (loyalty.reference)."""
+    from loyalty import reference
     if db.session.get_bind().dialect.name == "postgresql":
         number = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
-        db.session.execute(select(func.pg_advisory_xact_lock(number)))
+        row = db.session.connection().execute(_lock_and_version(), {"key": number}).one()
+        reference.saw(row[1])
     else:
         # SQLite serialises writers on the whole database: take its write lock now, so
         # nothing can commit between our second `first()` and our commit.
         db.session.execute(text("UPDATE stations SET id = id WHERE 0"))
+
+
+@cache
+def _lock_and_version():
+    from loyalty import reference
+    return select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger)), reference.version_column())
 
 
 def check_reference(value, field: str, label: str) -> str:

@@ -14,7 +14,8 @@ from models.push_preference import PushPreference
 from models.referral import Referral, ReferralCode, ReferralScan
 from models.reward import Redemption, RewardItem
 from models.rule import EarningRule, PointsMultiplier, RuleSet
-from models.sale import Outbox, Sale, SaleDiscount, SaleLine, SaleRefund
+from models.reference import ReferenceVersion
+from models.sale import DailyTotal, Outbox, Sale, SaleDiscount, SaleLine, SaleRefund
 from models.staff import Staff
 from models.survey import SurveyRating
 from models.station import FuelGrade, ShopCategory, Station, StationPrice
@@ -28,4 +29,4 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "RuleSet", "EarningRule", "PointsMultiplier", "TierChange", "TierReward",
            "TopupBonusRule", "Staff", "PushPreference", "ReferralCode", "ReferralScan", "Referral",
            "FeedbackTicket", "ChangeRecord", "Adjustment", "InvoiceTitle", "InvoiceRequest", "CheckIn",
-           "SurveyRating", "Delivery", "NoticeAcceptance"]
+           "SurveyRating", "Delivery", "NoticeAcceptance", "DailyTotal", "ReferenceVersion"]

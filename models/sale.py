@@ -4,7 +4,7 @@ Money in fen, fuel in millilitres: integers throughout.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -127,3 +127,20 @@ class Outbox(Base):
     # While `sending`, the lease: past it, the sweeper reconciles the row.
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class DailyTotal(Base):
+    """A member's running figures for one business day (Asia/Shanghai) of their own sales,
+    refunds included: what the tier metric and the daily points cap read instead of summing
+    the sales (loyalty.till.daily_totals keeps them; `flask loyalty check` compares them
+    with the sales). `day` is the sale's business day; a refund changes its sale's day."""
+
+    __tablename__ = "member_daily_totals"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    # Kept litres: a refund takes them back in proportion, floored per sale (loyalty.benefits.tiers).
+    litres_ml: Mapped[int] = mapped_column(BigInteger, default=0)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)  # paid less refunded
+    visits: Mapped[int] = mapped_column(default=0)  # sales not fully refunded
+    points: Mapped[int] = mapped_column(BigInteger, default=0)  # earned less refunds' claw-backs

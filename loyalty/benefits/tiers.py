@@ -3,8 +3,10 @@ the upgrade reward), downgrades only at the periodic review, and the member's pr
 
 The ladder is the non-trial tiers by rank; a member qualifies for the highest whose
 threshold the metric reaches. The metric (policy.tier_metric) runs over the rolling
-window of policy.tier_window_days up to `now`; a fully refunded sale counts for nothing.
-Everything here flushes and never commits: the caller owns the transaction.
+window of policy.tier_window_days business days ending with `now`'s, summed from the
+member's daily totals (loyalty.till.daily_totals: refunds take litres and amount back in
+proportion, a fully refunded sale is no visit). Everything here flushes and never
+commits: the caller owns the transaction.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import NamedTuple
 
-from sqlalchemy import and_, case, func, insert, not_, or_, select, update
+from sqlalchemy import and_, func, insert, not_, or_, select, update
 
 from extensions import db
 from loyalty import policy as policies
@@ -23,7 +25,8 @@ from loyalty.policy import BUSINESS_TZ, Policy
 from loyalty.benefits import tier_rewards
 from loyalty.benefits.tier_rewards import reward_window_start  # noqa: F401 (its old home)
 from loyalty.rules.engine import format_decimal
-from models import Member, Sale, Tier, TierChange
+from loyalty.till import daily_totals
+from models import DailyTotal, Member, Tier, TierChange
 
 
 
@@ -38,32 +41,20 @@ def qualified(tiers: list[Tier], value: int) -> Tier | None:
     return reached[-1] if reached else None
 
 
-def _metric_sum(metric_name: str):
-    counted = not_(and_(Sale.payable_fen > 0, Sale.refunded_fen >= Sale.payable_fen))
-    if metric_name == "litres":
-        # Refunds take litres back in proportion to the money refunded, floored to the
-        # millilitre (integer division on both databases); a sale paid wholly by coupons
-        # (payable 0) cannot be refunded and keeps its litres.
-        kept = case((Sale.payable_fen > 0, Sale.litres_ml * (Sale.payable_fen - Sale.refunded_fen)
-                     // Sale.payable_fen), else_=Sale.litres_ml)
-        return func.coalesce(func.sum(kept), 0)
-    if metric_name == "amount":
-        return func.coalesce(func.sum(Sale.payable_fen - Sale.refunded_fen), 0)
-    if metric_name == "visits":
-        return func.count(case((counted, Sale.id)))
-    raise ValueError(f"unknown tier metric {metric_name!r}")
-
-
-def _in_window(now: datetime, policy: Policy):
-    return and_(Sale.created_at > now - timedelta(days=policy.tier_window_days), Sale.created_at <= now)
+def _metric_column(metric_name: str):
+    if metric_name not in daily_totals.METRIC_COLUMNS:
+        raise ValueError(f"unknown tier metric {metric_name!r}")
+    return daily_totals.METRIC_COLUMNS[metric_name]
 
 
 def metric(member: Member, *, now: datetime | None = None, policy: Policy | None = None) -> int:
     """The member's qualifying metric over the rolling window: millilitres ("litres"), fen
-    paid less refunded ("amount") or number of sales ("visits"). One SQL aggregate."""
+    paid less refunded ("amount") or sales not fully refunded ("visits"). One statement
+    over at most tier_window_days daily rows."""
     now, policy = utc(now), policy or policies.current()
-    return int(db.session.scalar(select(_metric_sum(policy.tier_metric))
-                                 .where(Sale.member_id == member.id, _in_window(now, policy))))
+    _metric_column(policy.tier_metric)
+    return int(db.session.scalar(select(daily_totals.window_total(
+        member.id, policy.tier_metric, daily_totals.business_day(now), policy.tier_window_days))))
 
 
 def assign_starting_tier(member: Member, tier_code: str | None = None, *, now: datetime | None = None,
@@ -97,26 +88,34 @@ def record_change(member_id: int, from_id: int | None, to_id: int, reason: str, 
     return change
 
 
-def after_sale(member: Member, *, now: datetime | None = None, policy: Policy | None = None) -> TierChange | None:
+def after_sale(member: Member, *, now: datetime | None = None, policy: Policy | None = None,
+               value: int | None = None) -> TierChange | None:
     """After a sale (flushed): upgrade the member at once if the metric reached a higher
     tier, and give the upgrade reward of every level reached on the way, once per level
     per reward window. Never downgrades. A member on trial whose metric reaches the trial
-    tier (or above) keeps it for good. Returns the change, or None."""
+    tier (or above) keeps it for good. Returns the change, or None.
+
+    `value`: the metric with this sale, when the caller knows it (a sale reads the window
+    under its accounts lock); otherwise it is read. The member row is locked (and read
+    again) only when the tier moves."""
+    from loyalty import reference
     now, policy = utc(now), policy or policies.current()
+    book = reference.current()
+    tiers = book.ladder
+    if value is None:
+        value = metric(member, now=now, policy=policy)
+    if _upgrade(tiers, value, book.tier(member.tier_id), member.trial_until is not None) is None:
+        return None
     member = db.session.scalars(select(Member).where(Member.id == member.id).with_for_update()
                                 .execution_options(populate_existing=True)).one()
-    tiers = ladder()
-    value = metric(member, now=now, policy=policy)
-    reached = qualified(tiers, value)
-    current = db.session.get(Tier, member.tier_id) if member.tier_id else None
-    on_trial = member.trial_until is not None
-    if reached is None or (current is not None and (reached.rank < current.rank
-                                                    or (reached.rank == current.rank and not on_trial))):
+    current, on_trial = book.tier(member.tier_id), member.trial_until is not None
+    reached = _upgrade(tiers, value, current, on_trial)
+    if reached is None:
         return None
     # A trial was a gift, not a level reached: rewards count from the bottom of the ladder.
     floor_rank = tiers[0].rank if on_trial or current is None else current.rank
     change = record_change(member.id, current.id if current else None, reached.id,
-                     "upgrade" if current else "initial", value, now)
+                           "upgrade" if current else "initial", value, now)
     member.tier_id, member.tier_since, member.trial_until = reached.id, now, None
     if current is not None and reached.rank > current.rank:
         from loyalty.notices import events
@@ -126,6 +125,16 @@ def after_sale(member: Member, *, now: datetime | None = None, policy: Policy | 
             tier_rewards.give(member, tier, now, policy)
     db.session.flush()
     return change
+
+
+def _upgrade(tiers, value: int, current, on_trial: bool):
+    """The tier `value` lifts the member to from `current`, or None: never down, and the same
+    rank only to confirm a trial."""
+    reached = qualified(tiers, value)
+    if reached is None or (current is not None and (reached.rank < current.rank
+                                                    or (reached.rank == current.rank and not on_trial))):
+        return None
+    return reached
 
 
 def review(now: datetime | None = None, policy: Policy | None = None) -> dict[str, int]:
@@ -142,14 +151,15 @@ def review(now: datetime | None = None, policy: Policy | None = None) -> dict[st
     # First, so a reversed member (tier_since = now) is not also taken for a downgrade below.
     from loyalty.benefits import tier_refunds
     counts["upgrades_reversed"] = tier_refunds.reverse_undone(tiers, now, policy)
-    value = _metric_sum(policy.tier_metric)
+    value = func.coalesce(func.sum(_metric_column(policy.tier_metric)), 0)
     trial_over = and_(Member.trial_until.is_not(None), Member.trial_until <= now)
     below = and_(Member.trial_until.is_(None), Tier.threshold > 0,
                  or_(Member.tier_since.is_(None), Member.tier_since <= now - timedelta(days=policy.tier_grace_days)))
     rows = db.session.execute(
         select(Member.id, Member.tier_id, Member.trial_until, Tier.rank, value.label("value"))
         .join(Tier, Tier.id == Member.tier_id)
-        .outerjoin(Sale, and_(Sale.member_id == Member.id, _in_window(now, policy)))
+        .outerjoin(DailyTotal, and_(DailyTotal.member_id == Member.id,
+                                    daily_totals.in_window(daily_totals.business_day(now), policy.tier_window_days)))
         .where(or_(trial_over, below))
         .group_by(Member.id, Member.tier_id, Member.trial_until, Tier.rank, Tier.threshold)
         .having(or_(Member.trial_until.is_not(None), value < Tier.threshold))).all()

@@ -80,6 +80,37 @@ RULES: list[tuple[str, str]] = [
 ]
 
 
+# The members' daily totals (loyalty.till.daily_totals) are what their sales and refunds
+# say, day by day (business days, Asia/Shanghai = UTC+8), for every member who has any:
+# a test or an import may write sales without them, never a sale commit.
+_SALE_DAYS = """
+    SELECT s.member_id, {day} AS day,
+           SUM(CASE WHEN s.payable_fen > 0 THEN s.litres_ml * (s.payable_fen - s.refunded_fen) / s.payable_fen
+                    ELSE s.litres_ml END) AS litres_ml,
+           SUM(s.payable_fen - s.refunded_fen) AS amount_fen,
+           SUM(CASE WHEN s.payable_fen > 0 AND s.refunded_fen >= s.payable_fen THEN 0 ELSE 1 END) AS visits,
+           SUM(s.points_earned - COALESCE(r.reversed, 0)) AS points
+    FROM sales s
+    LEFT JOIN (SELECT sale_id, SUM(points_reversed) AS reversed FROM sale_refunds GROUP BY sale_id) r
+      ON r.sale_id = s.id
+    WHERE s.member_id IN (SELECT member_id FROM member_daily_totals)
+    GROUP BY s.member_id, {day}"""
+_DAYS = {"postgresql": "CAST(timezone('Asia/Shanghai', s.created_at) AS DATE)",
+         "sqlite": "date(s.created_at, '+8 hours')"}
+
+
+def _daily_rule(dialect: str) -> tuple[str, str]:
+    day = _DAYS.get(dialect, _DAYS["postgresql"])
+    figures = "{0}.litres_ml || ', ' || {0}.amount_fen || ', ' || {0}.visits || ', ' || {0}.points"
+    return ("member {0}, day {1}: daily totals {2} but its sales make {3} (litres ml, amount fen, visits, points)",
+            f"""SELECT COALESCE(t.member_id, s.member_id), COALESCE(t.day, s.day),
+                       COALESCE({figures.format("t")}, 'none'), COALESCE({figures.format("s")}, 'none')
+                FROM member_daily_totals t
+                FULL OUTER JOIN ({_SALE_DAYS.format(day=day)}) s ON s.member_id = t.member_id AND s.day = t.day
+                WHERE t.member_id IS NULL OR s.member_id IS NULL OR t.litres_ml <> s.litres_ml
+                   OR t.amount_fen <> s.amount_fen OR t.visits <> s.visits OR t.points <> s.points""")
+
+
 # The tables the leading columns of each rule's rows are ids of, rule by rule.
 NAMES: list[tuple[str, ...]] = [
     ("accounts",), ("accounts",), ("accounts",), ("accounts",), ("point_lots",), ("point_lots",),
@@ -91,7 +122,7 @@ assert len(NAMES) == len(RULES)
 
 @dataclass(frozen=True)
 class Violation:
-    rule: int                           # its index in RULES
+    rule: int                           # its index in RULES (len(RULES): the daily totals' rule)
     message: str                        # the sentence `check` prints
     rows: tuple[tuple[str, int], ...]   # the rows it concerns: (table, id)
 
@@ -100,10 +131,12 @@ def violations(session: Session) -> list[Violation]:
     """Every violation as a record naming its rows (at most SHOWN per rule; a rule with
     more adds one record with no rows saying how many more). Empty when the books are sound."""
     found = []
-    for i, (message, sql) in enumerate(RULES):
+    rules = RULES + [_daily_rule(session.get_bind().dialect.name)]
+    names = NAMES + [("members",)]  # the daily totals' rule: a member (and a day)
+    for i, (message, sql) in enumerate(rules):
         rows = session.execute(text(f"{sql} LIMIT {SHOWN + 1}")).all()
         for row in rows[:SHOWN]:
-            named = tuple((table, int(row[j])) for j, table in enumerate(NAMES[i]))
+            named = tuple((table, int(row[j])) for j, table in enumerate(names[i]))
             found.append(Violation(i, message.format(*row), named))
         if len(rows) > SHOWN:
             more = session.execute(text(f"SELECT count(*) FROM ({sql}) AS broken")).scalar_one()

@@ -11,8 +11,10 @@ to the member's balance (positive credits, negative debits).
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, bindparam, func, insert, select, true, update
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db
@@ -98,45 +100,87 @@ def insufficient(account: Account, **details) -> Exception:
 
 def post(account: Account, kind: str, amount: int, *, key: str, cause_type: str,
          cause_ref: str | None = None, bucket: str | None = None, memo: str | None = None,
-         reverses_id: int | None = None, now: datetime | None = None) -> LedgerEntry:
+         reverses_id: int | None = None, now: datetime | None = None, new: bool = False) -> LedgerEntry:
     """Append one entry and move the account's balance by `amount` (and its bonus balance
     for bucket "bonus"), flushed in the caller's transaction.
 
     The balance moves by one conditional UPDATE (`balance + amount >= 0`, bonus kept
     within the balance), so two concurrent debits can never both pass and nothing goes
     negative: a debit the account cannot cover raises InsufficientPoints or
-    InsufficientBalance and writes nothing. A repeated key returns the first entry; the
-    same key reused for a different account, kind or amount is a DuplicateConflict.
-    Points entries move lots too; use loyalty.books.points rather than posting them here."""
+    InsufficientBalance and writes nothing. On PostgreSQL the UPDATE and the entry's INSERT
+    are one statement. A repeated key returns the first entry; the same key reused for a
+    different account, kind or amount is a DuplicateConflict. `new=True` skips that lookup
+    when the key names something this transaction just created (a sale's own entries; the
+    unique index still guards it). Points entries move lots too; use loyalty.books.points
+    rather than posting them here."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
         raise ValidationError("金额必须是非零整数", field="amount", value=repr(amount))
-    existing = replay(key, account, kind=kind, amount=amount)
-    if existing is not None:
-        return existing
+    if not new:
+        existing = replay(key, account, kind=kind, amount=amount)
+        if existing is not None:
+            return existing
     if (bucket is not None) != (account.kind == "stored_value"):
         raise ValidationError("储值分录须注明本金或赠送，积分分录不能", field="bucket")
     bonus = amount if bucket == "bonus" else 0
-    moved = db.session.execute(
-        update(Account)
-        .where(Account.id == account.id,
-               Account.balance + amount >= 0,
-               Account.bonus_balance + bonus >= 0,
-               Account.bonus_balance + bonus <= Account.balance + amount)
-        .values(balance=Account.balance + amount, bonus_balance=Account.bonus_balance + bonus)
-        .returning(Account.balance, Account.bonus_balance)
-        .execution_options(synchronize_session=False)).first()
+    fields = dict(account_id=account.id, kind=kind, amount=amount, bucket=bucket, cause_type=cause_type,
+                  cause_ref=cause_ref, idempotency_key=key, reverses_id=reverses_id, memo=memo, created_at=utc(now))
+    entry = None
+    if db.session.get_bind().dialect.name == "postgresql":
+        # On the session's connection: a Core statement needs none of the ORM's execution layer.
+        moved = db.session.connection().execute(
+            _move_and_append(), {"p_bonus": bonus, **{f"p_{k}": v for k, v in fields.items()}}).first()
+        if moved is not None:
+            entry = LedgerEntry(id=moved.id, **fields)
+            make_transient_to_detached(entry)
+            db.session.add(entry)  # persistent, as if loaded: no INSERT of its own
+    else:
+        moved = db.session.execute(_move(), {"p_account_id": account.id, "p_amount": amount, "p_bonus": bonus},
+                                   execution_options={"synchronize_session": False}).first()
     if moved is None:
         raise insufficient(account, needed=-amount, bucket=bucket)
     # The UPDATE already wrote these; record them as loaded so the ORM never writes
     # a stale absolute value back over a concurrent change.
     set_committed_value(account, "balance", moved.balance)
     set_committed_value(account, "bonus_balance", moved.bonus_balance)
-    entry = LedgerEntry(account_id=account.id, kind=kind, amount=amount, bucket=bucket,
-                        cause_type=cause_type, cause_ref=cause_ref, idempotency_key=key,
-                        reverses_id=reverses_id, memo=memo, created_at=utc(now))
-    db.session.add(entry)
-    db.session.flush()
+    if entry is None:
+        entry = LedgerEntry(**fields)
+        db.session.add(entry)
+        db.session.flush()
     return entry
+
+
+_ENTRY_FIELDS = ("account_id", "kind", "amount", "bucket", "cause_type", "cause_ref", "idempotency_key",
+                 "reverses_id", "memo", "created_at")
+
+
+@cache
+def _move():
+    """The conditional balance UPDATE (built once; its values are bound at each call)."""
+    amount, bonus = bindparam("p_amount", type_=BigInteger), bindparam("p_bonus", type_=BigInteger)
+    accounts = Account.__table__.c  # Core: no ORM bookkeeping for a statement run this often
+    return (update(Account.__table__)
+            .where(accounts.id == bindparam("p_account_id"),
+                   accounts.balance + amount >= 0,
+                   accounts.bonus_balance + bonus >= 0,
+                   accounts.bonus_balance + bonus <= accounts.balance + amount)
+            .values(balance=accounts.balance + amount, bonus_balance=accounts.bonus_balance + bonus)
+            .returning(accounts.balance, accounts.bonus_balance))
+
+
+@cache
+def _move_and_append():
+    """PostgreSQL: the balance UPDATE and the entry INSERT in one statement (the INSERT
+    selects from the UPDATE's row, so an account that cannot cover the debit writes
+    neither); answers the moved balances and the entry's id, or no row."""
+    moved = _move().cte("moved")
+    columns = LedgerEntry.__table__.c
+    appended = (insert(LedgerEntry.__table__)
+                .from_select(list(_ENTRY_FIELDS),
+                             select(*[bindparam(f"p_{k}", type_=columns[k].type) for k in _ENTRY_FIELDS])
+                             .select_from(moved))
+                .returning(columns.id).cte("appended"))
+    return (select(moved.c.balance, moved.c.bonus_balance, appended.c.id)
+            .select_from(moved.join(appended, true())))
 
 
 def reversed_so_far(entry: LedgerEntry) -> int:

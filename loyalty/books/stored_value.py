@@ -73,15 +73,19 @@ def topup(account: Account, amount_fen: int, *, key: str, cause_ref: str | None 
 
 
 def pay(account: Account, amount_fen: int, *, key: str, cause_type: str, cause_ref: str | None = None,
-        policy: Policy | None = None, now: datetime | None = None) -> list[LedgerEntry]:
+        policy: Policy | None = None, now: datetime | None = None, new: bool = False) -> list[LedgerEntry]:
     """Pay `amount_fen` from the balance: one "payment" leg per bucket used (keyed
     `<key>:principal` / `<key>:bonus`), taking `policy.stored_value_spend_first` first.
     InsufficientBalance, with nothing written, when the balance is short. A repeated
-    key returns the first legs."""
+    key returns the first legs. `new=True`: the caller holds the wallet's lock and made
+    the key in this transaction (a sale's payment): no second lock, no replay lookup."""
     whole(amount_fen, "amount_fen")
     now, policy = utc(now), policy or policies.current()
-    account = wallet(account.id)
-    legs = find_entries([f"{key}:principal", f"{key}:bonus"])
+    if not new:
+        account = wallet(account.id)
+    elif account.kind != "stored_value":
+        raise ValidationError("不是储值账户", field="account", account_id=account.id)
+    legs = [] if new else find_entries([f"{key}:principal", f"{key}:bonus"])
     if legs:
         for leg in legs:
             replay(leg.idempotency_key, account, kind="payment")
@@ -99,7 +103,7 @@ def pay(account: Account, amount_fen: int, *, key: str, cause_type: str, cause_r
         n = min(left, available[bucket])
         if n > 0:
             entries.append(post(account, "payment", -n, key=f"{key}:{bucket}", cause_type=cause_type,
-                                cause_ref=cause_ref, bucket=bucket, now=now))
+                                cause_ref=cause_ref, bucket=bucket, now=now, new=new))
             left -= n
     from loyalty.notices import events
     events.balance_low(account, before, before - amount_fen, key=key, cause_type=cause_type,

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import bindparam, select, update
 
 from extensions import db
 from loyalty.errors import ValidationError
@@ -72,9 +73,44 @@ def account_of(member: Member, kind: str) -> Account:
     return db.session.scalars(select(Account).where(_owned(member, kind))).one()
 
 
+def accounts_of(member: Member) -> dict[str, Account]:
+    """Both of the member's accounts ({"points": ..., "stored_value": ...}) in one statement,
+    unlocked; points are the family pool's when the member is in one."""
+    found = db.session.scalars(select(Account).where(_owned(member, "points") | _owned(member, "stored_value")))
+    return {a.kind: a for a in found}
+
+
+@dataclass(frozen=True)
+class Locked:
+    member: Member  # read again after the lock
+    accounts: dict[str, Account]  # {"points": ..., "stored_value": ...}, locked
+    also: tuple  # the caller's extra columns, read with the member
+
+
 def lock_accounts(member: Member) -> dict[str, Account]:
     """Both of the member's accounts ({"points": ..., "stored_value": ...}), locked for the
-    rest of the caller's transaction; points are the family pool's when the member is in one.
+    rest of the caller's transaction; points are the family pool's when the member is in
+    one (see lock_member)."""
+    return lock_member(member.id).accounts
+
+
+@cache
+def _own_accounts():
+    return (select(Account).where(Account.member_id == bindparam("member_id")).order_by(Account.id)
+            .with_for_update().execution_options(populate_existing=True))
+
+
+@lru_cache(maxsize=16)
+def _member_with(also: tuple):
+    return (select(Member, *also).where(Member.id == bindparam("member_id"))
+            .execution_options(populate_existing=True))
+
+
+def lock_member(member_id: int, also=(), params: dict | None = None) -> Locked | None:
+    """Lock the member's accounts for the rest of the caller's transaction, then read the
+    member row again (with `also`, scalar columns the caller needs current: a sale's
+    points of the day and tier window; bound to :member_id and `params`) in one statement.
+    None when there is no such member.
 
     The member's own accounts are locked first (one statement, id order), then the family
     is read again under that lock: a family join locks the member's own points account
@@ -83,18 +119,19 @@ def lock_accounts(member: Member) -> dict[str, Account]:
     for our lock, moves what we earn). Routing by a `family_id` read before the lock
     strands points in the own account. The pool is locked last, as a join locks it.
     See loyalty.books.ledger.lock_account for SQLite."""
-    own = Account.member_id == member.id
+    own = Account.member_id == member_id
     if db.session.get_bind().dialect.name == "sqlite":
         # No row locks: a no-op UPDATE takes the database's write lock before we read.
         db.session.execute(update(Account).where(own).values(balance=Account.balance)
                            .execution_options(synchronize_session=False))
-    query = (select(Account).where(own).order_by(Account.id).with_for_update()
-             .execution_options(populate_existing=True))
-    accounts = {a.kind: a for a in db.session.scalars(query)}
-    family_id = db.session.scalar(select(Member.family_id).where(Member.id == member.id))
-    set_committed_value(member, "family_id", family_id)
-    if family_id is not None:
+    accounts = {a.kind: a for a in db.session.scalars(_own_accounts(), {"member_id": member_id})}
+    if not accounts:
+        return None
+    # A statement of its own, after the lock: its snapshot sees what the lock waited for.
+    row = db.session.execute(_member_with(tuple(also)), {**(params or {}), "member_id": member_id}).one()
+    member = row[0]
+    if member.family_id is not None:
         accounts["points"] = db.session.scalars(
             select(Account).where(_owned(member, "points")).with_for_update()
             .execution_options(populate_existing=True)).one()
-    return accounts
+    return Locked(member, accounts, tuple(row[1:]))

@@ -208,12 +208,7 @@ def evaluate(sale: SaleFacts, member: MemberFacts, *, earned_today: int = 0,
 
 
 def current_ruleset() -> Ruleset:
-    """The active ruleset from the database (tier multipliers from the tiers), read once per
-    request or app context; loyalty.rules.loader.load_rules forgets the cached copy."""
-    from flask import g
-    cached = g.get("youka_ruleset")
-    if cached is None:
-        from loyalty.rules.loader import read_active_ruleset
-        cached = g.youka_ruleset = read_active_ruleset()
-    return cached
-
+    """The active ruleset (tier multipliers from the tiers), from the process's cached
+    reference data (loyalty.reference), read again whenever a rule or a tier changed."""
+    from loyalty import reference
+    return reference.current().ruleset

@@ -114,9 +114,10 @@ def load_rules(data: dict, *, source: str | None = None, commit: bool = True) ->
 
 
 def forget_cached_ruleset() -> None:
-    """Drop this request's cached ruleset (see loyalty.rules.engine.current_ruleset)."""
-    from flask import g
-    g.pop("youka_ruleset", None)
+    """Make this transaction look at the reference data's version again: the load's Core
+    UPDATE moved it (loyalty.reference; the process's copy follows the version)."""
+    from loyalty import reference
+    reference.forget()
 
 
 def read_active_ruleset() -> Ruleset:

@@ -20,15 +20,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from extensions import db
+from loyalty import reference
 from loyalty.benefits import coupons
 from loyalty.books.ledger import as_utc
 from loyalty.errors import InsufficientBalance, ValidationError
 from loyalty.once import run_once
-from loyalty.people.members import account_of
+from loyalty.people.members import account_of, accounts_of
 from loyalty.till import member_codes, nozzles, sales
 from loyalty.till.claim import Claim
 from loyalty.till.sale_request import PayWith, SaleRequest
-from models import AccountKind, Member, Sale, Station, Tier
+from models import AccountKind, Member, Sale, Station
 
 @dataclass(frozen=True)
 class Sold:
@@ -40,12 +41,13 @@ class Sold:
 def summary(member: Member, station_code: str | None = None, now: datetime | None = None) -> dict:
     """What a cashier sees of a member: masked phone, tier, points, balance, and the
     coupons usable at this station now (JSON-ready)."""
-    tier = db.session.get(Tier, member.tier_id) if member.tier_id else None
+    tier = reference.current().tier(member.tier_id)
+    accounts = accounts_of(member)
     return {
         "id": member.id, "phone_masked": member.phone_masked,
         "tier": {"code": tier.code, "name": tier.name} if tier else None,
-        "points": account_of(member, AccountKind.POINTS).balance,
-        "balance_fen": account_of(member, AccountKind.STORED_VALUE).balance,
+        "points": accounts[AccountKind.POINTS].balance,
+        "balance_fen": accounts[AccountKind.STORED_VALUE].balance,
         "coupons": [{"id": c.id, "name": c.template.name, "kind": c.template.kind,
                      "valid_until": as_utc(c.valid_until).isoformat().replace("+00:00", "Z")}
                     for c in coupons.usable(member, station_code, now)],
@@ -54,7 +56,7 @@ def summary(member: Member, station_code: str | None = None, now: datetime | Non
 
 def station_of(station: Station | str) -> Station:
     # The station API has the caller's station loaded already; the cashier page may pass a code.
-    return station if isinstance(station, Station) else sales.station_by_code(station)
+    return station if isinstance(station, (Station, reference.StationRef)) else sales.station_by_code(station)
 
 
 def identify(station_code: str, member_code: str | None, nozzle: str | None,

@@ -12,12 +12,9 @@ For a fuel line:
 """
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from extensions import db
+from loyalty import reference
 from loyalty.errors import LineAmountMismatch, UnitPriceMismatch, ValidationError
 from loyalty.till.pricing import FuelLine, fuel_amount_fen, half_up
-from models import FuelGrade, Station, StationPrice
 
 AMOUNT_TOLERANCE_ML = 5
 
@@ -27,15 +24,14 @@ def tolerance_fen(unit_price_fen: int) -> int:
     return max(1, half_up(AMOUNT_TOLERANCE_ML * unit_price_fen, 1000))
 
 
-def check(station: Station, lines) -> None:
+def check(station, lines) -> None:
     """Raise ValidationError, UnitPriceMismatch or LineAmountMismatch (naming the line's
-    field) for the first line that is wrong; nothing is read but the price list."""
+    field) for the first line that is wrong; nothing is read but the price list (every
+    grade, with this station's price when it has one: the cached reference data)."""
     if not lines:
         raise ValidationError("至少需要一行商品", field="lines")
-    # One statement: every grade, with this station's price when it has one.
-    prices = dict(db.session.execute(
-        select(FuelGrade.code, StationPrice.price_fen).outerjoin(
-            StationPrice, (StationPrice.grade_code == FuelGrade.code) & (StationPrice.station_id == station.id))).all())
+    book = reference.current()
+    prices = book.prices.get(station.id) or dict.fromkeys(book.grades)
     for i, line in enumerate(lines):
         if not isinstance(line, FuelLine):
             if line.amount_fen <= 0:

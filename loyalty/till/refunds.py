@@ -22,8 +22,9 @@ from loyalty.benefits import coupons as coupon_rules
 from loyalty import outbox
 from loyalty.books import points, stored_value
 from loyalty.errors import DuplicateConflict, NotFound, ValidationError
-from loyalty.books.ledger import find_entry, utc
+from loyalty.books.ledger import as_utc, find_entry, utc
 from loyalty.once import check_reference, run_once
+from loyalty.till import daily_totals
 from models import LedgerEntry, Member, Sale, SaleRefund
 
 
@@ -76,6 +77,10 @@ def _refund(sale: Sale, refund_no: str, request_hash: str, amount_fen: int | Non
     row.points_reversed = _claw_back_points(sale, amount, key, now)
     if sale.paid_from_balance_fen > 0:
         row.balance_returned_fen = _return_balance(sale, amount, key, now)
+    if sale.member_id is not None:
+        # The sale's day, not the refund's: the tier window and the day cap count the sale.
+        daily_totals.add(sale.member_id, daily_totals.business_day(as_utc(sale.created_at)),
+                         daily_totals.of_refund(sale, amount, row.points_reversed))
     sale.refunded_fen += amount
     if sale.refunded_fen == sale.payable_fen:
         coupon_rules.restore(sale.id, now=now)

@@ -7,31 +7,41 @@ and its lines and discounts, uses the coupons, takes the payment from stored val
 asked, earns the points, moves the member up a tier when the sale crosses a threshold,
 and writes the receipt's outbox row (`write`, which checkout.sell also runs). The daily
 points cap counts the member's own sales of the business day, net of refunds
-(`earned_today`).
+(`earned_today`), and the tier metric the days of its window: both from the member's
+daily totals (loyalty.till.daily_totals), which the sale updates.
+
+A member's sale paid externally without coupons is eight statements on PostgreSQL: the
+run-once lock (with the reference data's version), the first-sale lookup, the accounts
+lock, the member row with today's points and the tier window, the sale (its row, lines,
+discounts and daily totals in one INSERT), the points (balance and entry in one
+statement, then the lot) and the receipt's outbox row. Stations, prices, tiers and the
+rule book come from the process's cache (loyalty.reference).
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, insert, select, union_all
+from sqlalchemy.orm import make_transient_to_detached
 
 from extensions import db
-from loyalty import outbox
+from loyalty import outbox, reference
 from loyalty.benefits import coupons as coupon_rules
 from loyalty.benefits import tiers
 from loyalty.books import points, stored_value
 from loyalty.books.ledger import utc
 from loyalty.errors import DuplicateConflict, NotFound, ValidationError
 from loyalty.once import run_once
-from loyalty.people.members import lock_accounts
+from loyalty.people.members import lock_member
 from loyalty.policy import BUSINESS_TZ, Policy
 from loyalty.policy import current as current_policy
 from loyalty.rules import engine as rules
-from loyalty.till import price_list, pricing
+from loyalty.till import daily_totals, price_list, pricing
 from loyalty.till.sale_request import Line, PayWith, SaleRequest
-from models import Account, Coupon, Member, Sale, SaleDiscount, SaleLine, SaleRefund, Station, Tier
+from models import Account, Coupon, Member, Sale, SaleDiscount, SaleLine
 
 
 @dataclass(frozen=True)
@@ -46,10 +56,10 @@ class Committed:
     created: bool  # False: a retry that returned the first sale
 
 
-def station_by_code(code: str) -> Station:
-    """The active station with this code; NotFound otherwise."""
-    station = db.session.scalars(select(Station).where(Station.code == code, Station.active)).first()
-    if station is None:
+def station_by_code(code: str) -> reference.StationRef:
+    """The active station with this code (from the cached reference data); NotFound otherwise."""
+    station = reference.current().stations.get(code)
+    if station is None or not station.active:
         raise NotFound("油站不存在", field="station", code=code)
     return station
 
@@ -58,27 +68,20 @@ def earned_today(member: Member, at: datetime) -> int:
     """Points the member's own sales earned since the start of `at`'s business day
     (Asia/Shanghai), less what refunds of those sales took back: the daily cap is per
     member and net of refunds, whether the points sit in the member's account or in a
-    family pool that others earn into too."""
-    local = at.astimezone(BUSINESS_TZ)
-    # The window in UTC: SQLite keeps a datetime's digits and drops its zone, so a
-    # Shanghai midnight bound as such would be read as 00:00 UTC, eight hours late.
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(timezone.utc)
-    day = (Sale.member_id == member.id, Sale.created_at >= start, Sale.created_at < start + timedelta(days=1))
-    earned = select(func.coalesce(func.sum(Sale.points_earned), 0)).where(*day).scalar_subquery()
-    taken_back = (select(func.coalesce(func.sum(SaleRefund.points_reversed), 0))
-                  .join(Sale, Sale.id == SaleRefund.sale_id).where(*day).scalar_subquery())
+    family pool that others earn into too. Today's daily total (loyalty.till.daily_totals)."""
     # int(): PostgreSQL sums a bigint column as numeric.
-    return int(db.session.scalar(select(earned - taken_back)))
+    return int(db.session.scalar(select(daily_totals.day_points(member.id, daily_totals.business_day(at)))))
 
 
-def price(station: Station, lines: list[Line], *, member: Member | None = None, coupon_ids=(),
-          now: datetime | None = None, policy: Policy | None = None) -> Priced:
+def price(station, lines: list[Line], *, member: Member | None = None, coupon_ids=(),
+          now: datetime | None = None, policy: Policy | None = None, earned: int | None = None) -> Priced:
     """The quote (gross, discounts in order, payable) and the points it would earn.
     Nothing is written; the member code is not consumed. The lines are checked against
-    the station's price list first (loyalty.till.price_list)."""
+    the station's price list first (loyalty.till.price_list). `earned`: the member's
+    points of the day when the caller read them already (earned_today otherwise)."""
     now, policy = utc(now), policy or current_policy()
     price_list.check(station, lines)
-    tier = db.session.get(Tier, member.tier_id) if member and member.tier_id else None
+    tier = reference.current().tier(member.tier_id) if member else None
     coupons = _coupons(member, coupon_ids)
     member_day = pricing.MemberDay(policy.member_day_per_litre_fen, frozenset(policy.member_day_weekdays)) \
         if member is not None else None
@@ -91,7 +94,7 @@ def price(station: Station, lines: list[Line], *, member: Member | None = None, 
         else rules.ShopLine(q.line.category, q.paid_fen) for q in quote.lines])
     who = rules.MemberFacts(tier_code=tier.code if tier else None, identity=member.identity,
                             birthday=member.birthday)
-    today = earned_today(member, now)
+    today = earned_today(member, now) if earned is None else earned
     return Priced(quote, rules.evaluate(facts, who, earned_today=today))
 
 
@@ -108,13 +111,17 @@ def _coupons(member: Member | None, coupon_ids) -> list[Coupon]:
     return [found[i] for i in ids]
 
 
-def sale_by_txn(station: Station, pos_txn_no: str) -> Sale | None:
+def sale_by_txn(station, pos_txn_no: str) -> Sale | None:
     """The station's sale with this POS transaction number, if any."""
-    return db.session.scalars(select(Sale).where(Sale.station_id == station.id,
-                                                 Sale.pos_txn_no == pos_txn_no)).first()
+    return db.session.scalars(_by_txn(), {"station_id": station.id, "pos_txn_no": pos_txn_no}).first()
 
 
-def first_sale(station: Station, request: SaleRequest) -> Sale | None:
+@lru_cache(maxsize=1)
+def _by_txn():
+    return select(Sale).where(Sale.station_id == bindparam("station_id"), Sale.pos_txn_no == bindparam("pos_txn_no"))
+
+
+def first_sale(station, request: SaleRequest) -> Sale | None:
     """The sale a request with this POS number already made, or None; DuplicateConflict
     when that sale was asked for with another body."""
     sale = sale_by_txn(station, request.pos_txn_no)
@@ -131,68 +138,139 @@ def commit(station_code: str, pos_txn_no: str, lines: list[Line], *, member_id: 
     DuplicateConflict, LineAmountMismatch, UnitPriceMismatch — leave nothing written."""
     request = SaleRequest(station_code, pos_txn_no, lines, member_id=member_id, coupon_ids=coupon_ids,
                           pay_with=pay_with, nozzle=nozzle)
-    station = station_by_code(station_code)
-
-    def write_for_member() -> Sale:
-        member = db.session.get(Member, member_id) if member_id is not None else None
-        if member_id is not None and member is None:
-            raise NotFound("会员不存在", field="member_id")
-        return write(station, request, member, now=now, policy=policy)
-
-    done = run_once(request.key, lambda: first_sale(station, request), write_for_member)
+    # The station is found under the run-once lock, whose statement reads the reference
+    # data's version: no statement of its own.
+    done = run_once(request.key, lambda: first_sale(station_by_code(station_code), request),
+                    lambda: _write(station_by_code(station_code), request, member_id, now, policy))
     return Committed(done.result, done.created)
 
 
-def write(station: Station, request: SaleRequest, member: Member | None, *, now: datetime | None = None,
+def write(station, request: SaleRequest, member: Member | None, *, now: datetime | None = None,
           policy: Policy | None = None) -> Sale:
     """Write the sale credited to `member` (the request's, or the nozzle's), flushed and
     not committed: for a command run by loyalty.once.run_once under the request's key."""
+    return _write(station, request, member.id if member is not None else None, now, policy)
+
+
+def _write(station, request: SaleRequest, member_id: int | None, now, policy) -> Sale:
     now, policy = utc(now), policy or current_policy()
-    accounts = {}
-    if member is not None:
-        # One member's sales queue up here: balances and today's points are read current.
-        accounts = lock_accounts(member)
-    elif request.pay_with is PayWith.BALANCE:
-        raise ValidationError("储值支付需要会员身份", field="pay_with")
-    priced = price(station, list(request.lines), member=member, coupon_ids=request.coupon_ids, now=now,
-                   policy=policy)
-    sale = _write_sale(station, request, member, priced, now)
-    if member is not None:
-        _settle(sale, member, accounts, priced, now, policy)
+    lines = list(request.lines)
+    if member_id is None:
+        if request.pay_with is PayWith.BALANCE:
+            raise ValidationError("储值支付需要会员身份", field="pay_with")
+        return _write_sale(station, request, None, price(station, lines, coupon_ids=request.coupon_ids, now=now,
+                                                         policy=policy), now)
+    day = daily_totals.business_day(now)
+    # One member's sales queue up here; the member, today's points and the tier window are
+    # then read current, in one statement.
+    locked = lock_member(member_id, also=_day_and_window(policy.tier_metric), params={
+        "day": day, "since": day - timedelta(days=policy.tier_window_days)})
+    if locked is None:
+        raise NotFound("会员不存在", field="member_id")
+    member, (today, window) = locked.member, locked.also
+    priced = price(station, lines, member=member, coupon_ids=request.coupon_ids, now=now, policy=policy,
+                   earned=int(today))
+    added = daily_totals.of_sale(priced.quote.litres_ml, priced.quote.payable_fen, priced.points.total)
+    sale = _write_sale(station, request, member, priced, now, day=day, added=added)
+    metric = int(window) + added[("litres", "amount", "visits").index(policy.tier_metric)]
+    _settle(sale, member, locked.accounts, priced, now, policy, metric)
     return sale
 
 
-def _write_sale(station: Station, request: SaleRequest, member: Member | None, priced: Priced, now) -> Sale:
+@lru_cache(maxsize=8)
+def _day_and_window(metric: str) -> tuple:
+    """Today's points and the tier window's metric, as columns bound to :member_id, :day and
+    :since (built once per metric)."""
+    member_id = bindparam("member_id")
+    return (daily_totals.day_points(member_id, bindparam("day")),
+            daily_totals.window_total(member_id, metric, bindparam("day"), since=bindparam("since")))
+
+
+def _write_sale(station, request: SaleRequest, member: Member | None, priced: Priced, now, *, day=None,
+                added: daily_totals.Figures | None = None) -> Sale:
     q = priced.quote
-    sale = Sale(station_id=station.id, pos_txn_no=request.pos_txn_no, request_hash=request.fingerprint(),
-                member_id=member.id if member else None, nozzle=request.nozzle, gross_fen=q.gross_fen,
-                discount_fen=q.discount_fen, payable_fen=q.payable_fen, pay_with=str(request.pay_with),
-                litres_ml=q.litres_ml, points_earned=priced.points.total,
-                points_breakdown=json.dumps([[label, n] for label, n in priced.points.lines], ensure_ascii=False),
-                created_at=now)
+    paid_from_balance = q.payable_fen if request.pay_with is PayWith.BALANCE else 0
+    fields = dict(station_id=station.id, pos_txn_no=request.pos_txn_no, request_hash=request.fingerprint(),
+                  member_id=member.id if member else None, nozzle=request.nozzle, gross_fen=q.gross_fen,
+                  discount_fen=q.discount_fen, payable_fen=q.payable_fen, pay_with=str(request.pay_with),
+                  paid_from_balance_fen=paid_from_balance, litres_ml=q.litres_ml, points_earned=priced.points.total,
+                  points_breakdown=json.dumps([[label, n] for label, n in priced.points.lines], ensure_ascii=False),
+                  refunded_fen=0, created_at=now)
+    lines = [dict(kind=ql.line.kind, grade_code=ql.line.grade, litres_ml=ql.line.litres_ml,
+                  unit_price_fen=getattr(ql.line, "unit_price_fen", None), category=ql.line.category,
+                  sku=ql.line.sku, amount_fen=ql.gross_fen) for ql in q.lines]
+    discounts = [dict(label=d.label, amount_fen=d.amount_fen, coupon_id=d.coupon_id) for d in q.discounts]
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _insert_in_one(fields, lines, discounts, member, day, added)
+    sale = Sale(**fields)
     db.session.add(sale)
     db.session.flush()  # the unique (station, pos_txn_no) index speaks here
-    for ql in q.lines:
-        line = ql.line
-        db.session.add(SaleLine(sale_id=sale.id, kind=line.kind, grade_code=line.grade, litres_ml=line.litres_ml,
-                                unit_price_fen=getattr(line, "unit_price_fen", None), category=line.category,
-                                sku=line.sku, amount_fen=ql.gross_fen))
-    for d in q.discounts:
-        db.session.add(SaleDiscount(sale_id=sale.id, label=d.label, amount_fen=d.amount_fen, coupon_id=d.coupon_id))
+    db.session.add_all(SaleLine(sale_id=sale.id, **line) for line in lines)
+    db.session.add_all(SaleDiscount(sale_id=sale.id, **d) for d in discounts)
+    if member is not None:
+        daily_totals.add(member.id, day, added)
+    db.session.flush()
     return sale
 
 
-def _settle(sale: Sale, member: Member, accounts: dict[str, Account], priced: Priced, now, policy) -> None:
+def _insert_in_one(fields: dict, lines: list[dict], discounts: list[dict], member: Member | None, day,
+                   added) -> Sale:
+    """PostgreSQL: the sale, its lines and discounts and the member's daily totals in one
+    statement (data-modifying CTEs: the children select the new sale's id). The unique
+    (station, pos_txn_no) index speaks here. Returns the sale as a persistent object."""
+    daily = member is not None and any(added)
+    params = {f"s_{k}": v for k, v in fields.items()}
+    for prefix, rows in (("l", lines), ("d", discounts)):
+        for i, row in enumerate(rows):
+            params.update({f"{prefix}{i}_{k}": v for k, v in row.items()})
+    if daily:
+        params.update(t_member_id=member.id, t_day=day, **{f"t_{k}": v for k, v in added._asdict().items()})
+    statement = _sale_statement(len(lines), len(discounts), daily)
+    sale = Sale(id=db.session.connection().execute(statement, params).scalar_one(), **fields)
+    make_transient_to_detached(sale)
+    db.session.add(sale)  # persistent, as if loaded; its lines and discounts load when asked for
+    return sale
+
+
+_SALE_FIELDS = ("station_id", "pos_txn_no", "request_hash", "member_id", "nozzle", "gross_fen", "discount_fen",
+                "payable_fen", "pay_with", "paid_from_balance_fen", "litres_ml", "points_earned", "points_breakdown",
+                "refunded_fen", "created_at")
+_LINE_FIELDS = ("kind", "grade_code", "litres_ml", "unit_price_fen", "category", "sku", "amount_fen")
+_DISCOUNT_FIELDS = ("label", "amount_fen", "coupon_id")
+
+
+@lru_cache(maxsize=64)
+def _sale_statement(lines: int, discounts: int, daily: bool):
+    """The one-statement sale insert for this shape, built once: its values are bound at
+    each call (typed, so a NULL is never taken for text), and SQLAlchemy compiles it once."""
+    def bound(table, prefix: str, names):
+        return [bindparam(f"{prefix}{n}", type_=table.c[n].type) for n in names]
+
+    sales = Sale.__table__  # Core tables: the ORM's insert machinery costs more than it gives here
+    new_sale = (insert(sales).values(dict(zip(_SALE_FIELDS, bound(sales, "s_", _SALE_FIELDS))))
+                .returning(sales.c.id).cte("new_sale"))
+    query = select(new_sale.c.id)
+    for model, count, prefix, names in ((SaleLine, lines, "l", _LINE_FIELDS),
+                                        (SaleDiscount, discounts, "d", _DISCOUNT_FIELDS)):
+        if count:
+            rows = [select(new_sale.c.id, *bound(model.__table__, f"{prefix}{i}_", names)) for i in range(count)]
+            query = query.add_cte(insert(model.__table__).from_select(
+                ["sale_id", *names], union_all(*rows) if count > 1 else rows[0]).cte(f"new_{model.__tablename__}"))
+    if daily:
+        query = query.add_cte(daily_totals.add_statement_bound("t_").cte("day_totals"))
+    return query
+
+
+def _settle(sale: Sale, member: Member, accounts: dict[str, Account], priced: Priced, now, policy,
+            metric: int) -> None:
     if priced.quote.coupon_ids:
         coupon_rules.use(priced.quote.coupon_ids, member, sale.id, now=now)
     if sale.pay_with == PayWith.BALANCE and sale.payable_fen > 0:
         stored_value.pay(accounts["stored_value"], sale.payable_fen, key=f"sale:{sale.id}:pay",
-                         cause_type="sale", cause_ref=str(sale.id), policy=policy)
-        sale.paid_from_balance_fen = sale.payable_fen
+                         cause_type="sale", cause_ref=str(sale.id), policy=policy, new=True)
     if priced.points.total > 0:
         points.earn(accounts["points"], priced.points.total, key=f"sale:{sale.id}:earn",
                     cause_type="sale", cause_ref=str(sale.id), memo=f"消费积分 {sale.pos_txn_no}",
-                    now=now, policy=policy)
-    db.session.flush()
-    tiers.after_sale(member, now=now, policy=policy)
+                    now=now, policy=policy, new=True)
+    tiers.after_sale(member, now=now, policy=policy, value=metric)
     outbox.add("receipt", f"receipt:{sale.id}", {"sale_id": sale.id}, member_id=member.id, new=True)

@@ -1,7 +1,7 @@
 """pushes: outbox delivery state, the delivery log, subscription-notice acceptances
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-03 14:40:00.000000
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'  # rechained at merge: 0014 -> 0015 (daily totals) -> 0016
 branch_labels = None
 depends_on = None
 

@@ -15,6 +15,7 @@ from loyalty.benefits import tiers
 from loyalty.errors import ValidationError
 from loyalty.policy import Policy
 from loyalty.rules.loader import load_rules_file
+from loyalty.till import daily_totals
 from models import Account, CouponTemplate, Coupon, Member, Sale, SaleLine, Station, Tier, TierChange, TierReward
 
 DEMO = Path(__file__).resolve().parents[2] / "loyalty" / "data" / "demo-rules.yaml"
@@ -50,16 +51,33 @@ def join_on_trial(phone: str, trial: Policy) -> Member:
     return member
 
 
-def fill(station: Station, member: Member, litres: int, at: datetime, *, refunded: bool = False) -> Sale:
-    """A 92# sale of `litres` litres at 8 yuan a litre."""
-    ml, amount = litres * 1000, litres * 800
+def fill(station: Station, member: Member, litres: int, at: datetime, *, refunded: bool = False,
+         extra_ml: int = 0) -> Sale:
+    """A 92# sale of `litres` litres (and `extra_ml`) at 8 yuan a litre, counted in the
+    member's daily totals as loyalty.till.sales counts a sale (and its full refund)."""
+    ml, amount = litres * 1000 + extra_ml, litres * 800
     sale = Sale(station_id=station.id, pos_txn_no=f"T{next(_txn)}", request_hash="-", member_id=member.id,
                 gross_fen=amount, discount_fen=0, payable_fen=amount, litres_ml=ml, created_at=at,
                 refunded_fen=amount if refunded else 0)
     sale.lines.append(SaleLine(kind="fuel", grade_code="92", litres_ml=ml, unit_price_fen=800, amount_fen=amount))
     db.session.add(sale)
     db.session.flush()
+    day = daily_totals.business_day(at)
+    daily_totals.add(member.id, day, daily_totals.of_sale(ml, amount, 0))
+    if refunded:
+        sale.refunded_fen = 0
+        daily_totals.add(member.id, day, daily_totals.of_refund(sale, amount, 0))
+        sale.refunded_fen = amount
+    db.session.flush()
     return sale
+
+
+def refund_in_full(member: Member, sale: Sale) -> None:
+    """What loyalty.till.refunds does to the sale and the member's daily totals."""
+    daily_totals.add(member.id, daily_totals.business_day(sale.created_at),
+                     daily_totals.of_refund(sale, sale.payable_fen - sale.refunded_fen, 0))
+    sale.refunded_fen = sale.payable_fen
+    db.session.flush()
 
 
 def tier_of(member: Member) -> str:
@@ -106,7 +124,7 @@ def test_the_reward_is_given_once_per_level_per_window(station):
     member = join()
     first = fill(station, member, 1000, JOINED + timedelta(days=10))
     tiers.after_sale(member, now=JOINED + timedelta(days=10), policy=POLICY)
-    first.refunded_fen = first.payable_fen  # refunded in full: the litres no longer count
+    refund_in_full(member, first)  # the litres no longer count
     assert tiers.review(now=JOINED + timedelta(days=50), policy=POLICY)["downgraded"] == 1
     assert tier_of(member) == "normal"
     fill(station, member, 1000, JOINED + timedelta(days=60))
@@ -206,8 +224,7 @@ def test_metric_by_litres_amount_or_visits(station):
 
 def test_progress_tells_the_member_how_far_the_next_tier_is(station):
     member = join()
-    sale = fill(station, member, 879, JOINED)
-    sale.litres_ml += 500  # 879.5 litres
+    fill(station, member, 879, JOINED, extra_ml=500)  # 879.5 litres
     progress = tiers.progress(member, now=JOINED + timedelta(days=1), policy=POLICY)
     assert (progress.tier.code, progress.next_tier.code, progress.value) == ("normal", "silver", 879500)
     assert progress.remaining == Decimal("120.5")

@@ -75,7 +75,9 @@ def test_the_catalogue_and_the_logins_of_make_run(app):
     made = demo.seed_all(members=0)
     assert made["staff"] == list(demo.DEMO_STAFF)
     assert db.session.scalar(select(func.count()).select_from(RewardItem)) == 10
-    assert db.session.scalar(select(func.count()).select_from(CouponTemplate)) == 5
+    # The five of the simulator's catalogue, and the birthday and recall coupons the notices issue.
+    assert db.session.scalar(select(func.count()).select_from(CouponTemplate)) == 7
+    assert {"BIRTHDAY", "RECALL"} <= set(db.session.scalars(select(CouponTemplate.code)))
     for username, (role, station, _name) in demo.DEMO_STAFF.items():
         login = staff.authenticate(username, demo.DEMO_PASSWORD)
         assert login is not None and login.role == role, username

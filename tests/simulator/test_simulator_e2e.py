@@ -221,6 +221,7 @@ def test_recorded_pushes_show_as_a_phone_shows_them_and_links_open_inside_it(bou
                                                         "amount2": {"value": "¥306.00"},
                                                         "time3": {"value": "2026-12-01 10:00"}},
                          url=bound + "/m/records")
+    fake_wechat.accept("demo-openid", "TPL_EXPIRY")  # WeChat sends one notice per acceptance
     client.send_subscribe("demo-openid", "TPL_EXPIRY", {"number1": {"value": "120"}, "date2": {"value": "2026-12-31"}})
     client.send_custom({"touser": "demo-openid", "msgtype": "text", "text": {"content": "客服消息：欢迎回来"}})
     client.send_custom({"touser": "someone-else", "msgtype": "text", "text": {"content": "不是你的"}})

@@ -8,8 +8,10 @@ is expired when `expires_at <= now`: a half-open interval with no 23:59:59.999 e
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import cache
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from extensions import db
@@ -34,12 +36,23 @@ def open_lot(account: Account, entry: LedgerEntry, amount: int, now: datetime, p
     Reissued points (a refund of points whose lot expired meanwhile) skip the pending
     period: the member already waited for them once."""
     days = policy.points_pending_days if pending else 0
-    lot = PointLot(account_id=account.id, entry_id=entry.id, origin_entry_id=entry.id, amount=amount,
-                   remaining=amount, earned_at=now, available_at=now + timedelta(days=days),
-                   expires_at=expiry_instant(now, policy.points_expiry_months))
+    fields = dict(account_id=account.id, entry_id=entry.id, origin_entry_id=entry.id, amount=amount,
+                  remaining=amount, earned_at=now, available_at=now + timedelta(days=days),
+                  expires_at=expiry_instant(now, policy.points_expiry_months))
+    # A Core INSERT (the unit of work would cost more than it gives), then the lot as a
+    # persistent object, as if loaded.
+    lot = PointLot(id=db.session.connection().execute(_insert_lot(), fields).scalar_one(), **fields)
+    make_transient_to_detached(lot)
     db.session.add(lot)
-    db.session.flush()
     return lot
+
+
+@cache
+def _insert_lot():
+    lots = PointLot.__table__
+    names = ("account_id", "entry_id", "origin_entry_id", "amount", "remaining", "earned_at", "available_at",
+             "expires_at")
+    return insert(lots).values({n: bindparam(n, type_=lots.c[n].type) for n in names}).returning(lots.c.id)
 
 
 def is_spendable(now: datetime):

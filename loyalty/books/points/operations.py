@@ -24,18 +24,26 @@ def points_account(account_id: int) -> Account:
 
 
 def earn(account: Account, points: int, *, key: str, cause_type: str, cause_ref: str | None = None,
-         memo: str | None = None, now: datetime | None = None, policy: Policy | None = None) -> LedgerEntry:
+         memo: str | None = None, now: datetime | None = None, policy: Policy | None = None,
+         new: bool = False) -> LedgerEntry:
     """Credit `points` as a new lot: spendable after the policy's pending days, expiring
     at the end of the month `points_expiry_months` after `now` in Shanghai time (never
-    when 0). A repeated key returns the first entry and opens no second lot."""
+    when 0). A repeated key returns the first entry and opens no second lot.
+
+    `new=True`: the caller already holds the points account's lock (a sale's
+    loyalty.people.members.lock_member) and the key names what this transaction created,
+    so the account is not locked again and no earlier entry is looked for."""
     whole(points, "points")
     now, policy = utc(now), policy or policies.current()
-    account = points_account(account.id)
-    existing = replay(key, account, kind="earn", amount=points)
-    if existing is not None:
-        return existing
+    if not new:
+        account = points_account(account.id)
+        existing = replay(key, account, kind="earn", amount=points)
+        if existing is not None:
+            return existing
+    elif account.kind != "points":
+        raise ValidationError("不是积分账户", field="account", account_id=account.id)
     entry = post(account, "earn", points, key=key, cause_type=cause_type, cause_ref=cause_ref,
-                 memo=memo, now=now)
+                 memo=memo, now=now, new=True)
     open_lot(account, entry, points, now, policy)
     return entry
 
