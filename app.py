@@ -15,6 +15,7 @@ import bot.webhook
 import bot.wechat
 import extensions
 import handlers
+import loyalty.changes
 import loyalty.cli
 import web
 import web.api.cli
@@ -39,6 +40,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
 
     extensions.init_db(app)        # SQLAlchemy + migrations (SQLite under instance/ by default)
     extensions.init_redis(app)     # Redis, connected on first use (embedded by default)
+    loyalty.changes.init_app(app)  # what each commit changed, published to Redis for the caches that read it
     behind_proxy(app)              # PROXY_FIX_X_FOR: the client's address and scheme as the proxy saw them
     web.sessions.init_app(app)     # server-side sessions in Redis (Flask-Session); the cookie is an id
     loyalty.rate_limit.init_app(app)   # the one rate limiter (`limits` on Redis); *_RATE_LIMIT rules checked

@@ -38,6 +38,8 @@ class Turn:
     accepted: Any = None
     # The bound member, set by handlers.guard.member_required (bot/ knows nothing of loyalty).
     member: Any = None
+    # What a @router.cached handler said about its reply: (counter keys, until) (bot/reply_cache.py).
+    cache: tuple[list[str], float | None] | None = None
 
     @property
     def openid(self) -> str:
@@ -46,6 +48,11 @@ class Turn:
     @property
     def text(self) -> str:
         return self.msg.content
+
+    def cache_reply(self, watch: list[str], until: float | None = None) -> None:
+        """(A @router.cached handler.) This turn's reply may be served again to this openid
+        until one of the Redis counters `watch` moves, or the Unix time `until` passes."""
+        self.cache = (list(watch), until)
 
 
 Handler = Callable[[Turn], Any]
@@ -57,6 +64,8 @@ class Route:
     name: str
     test: Test
     handler: Handler
+    # An exact-keyword route's words (lower case): found by a dict lookup, not by testing.
+    words: frozenset[str] | None = None
 
     @property
     def module(self) -> str:
@@ -79,10 +88,13 @@ class Router:
         self.commands: list[Command] = []
         self.fallback: Handler | None = None
         self.arranged: tuple[str, ...] | None = None
+        self._indexed: list[Route] | None = None  # the routes _words/_tested were built from
+        self._words: dict[str, int] = {}  # keyword -> position of the first route taking it
+        self._tested: list[int] = []  # positions of the routes that must be tested
 
-    def add(self, name: str, test: Test) -> Callable[[Handler], Handler]:
+    def add(self, name: str, test: Test, words: frozenset[str] | None = None) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.routes.append(Route(f"{name} -> {handler.__module__}.{handler.__name__}", test, handler))
+            self.routes.append(Route(f"{name} -> {handler.__module__}.{handler.__name__}", test, handler, words))
             return handler
         return register
 
@@ -103,7 +115,7 @@ class Router:
     def text(self, *keywords: str, name: str | None = None):
         words = frozenset(k.strip().lower() for k in keywords)
         return self.add(name or f"text{sorted(words)}",
-                        lambda m: m.type == "text" and m.content.lower() in words)
+                        lambda m: m.type == "text" and m.content.lower() in words, words)
 
     def regex(self, pattern: str | re.Pattern, name: str | None = None):
         rx = re.compile(pattern) if isinstance(pattern, str) else pattern
@@ -130,6 +142,21 @@ class Router:
         handler.quick = True
         return handler
 
+    @staticmethod
+    def pure(handler: Handler) -> Handler:
+        """Mark a handler without side effects (it only reads): a re-delivery may run it
+        again, so its reply is not stored for re-deliveries (bot/dedup.py, state P) —
+        unless a conversation is open, which may take the message as its answer."""
+        handler.pure = True
+        return handler
+
+    @staticmethod
+    def cached(handler: Handler) -> Handler:
+        """A pure handler whose reply may be served from Redis while what it read stands
+        still (it says what that is with turn.cache_reply; bot/reply_cache.py)."""
+        handler.pure = handler.cached = True
+        return handler
+
     def fallback_text(self, handler: Handler) -> Handler:
         self.fallback = handler
         return handler
@@ -148,14 +175,36 @@ class Router:
         self.commands.sort(key=lambda c: rank[c.module])
         self.arranged = modules
 
+    def _index(self) -> None:
+        # Rebuilt whenever the routes list changed (tests insert routes of their own).
+        if self._indexed == self.routes:
+            return
+        self._words, self._tested = {}, []
+        for i, route in enumerate(self.routes):
+            if route.words is None:
+                self._tested.append(i)
+            else:
+                for word in route.words:
+                    self._words.setdefault(word, i)
+        self._indexed = list(self.routes)
+
     def resolve(self, msg: Message, *, fallback: bool = True) -> tuple[Handler, re.Match | None] | None:
         """The handler for a message and the regex match, if any; text no route takes goes
-        to the fallback (unless fallback=False)."""
-        for route in self.routes:
+        to the fallback (unless fallback=False). First match wins, in routing order: an
+        exact keyword is looked up, and only the other routes before it are tested."""
+        self._index()
+        is_text = msg.type == "text"
+        keyword = self._words.get(msg.content.lower()) if is_text else None
+        for i in self._tested:
+            if keyword is not None and i > keyword:
+                break
+            route = self.routes[i]
             hit = route.test(msg)
             if hit:
                 return route.handler, (hit if isinstance(hit, re.Match) else None)
-        if fallback and msg.type == "text" and self.fallback is not None:
+        if keyword is not None:
+            return self.routes[keyword].handler, None
+        if fallback and is_text and self.fallback is not None:
             return self.fallback, None
         return None
 

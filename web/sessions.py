@@ -49,6 +49,8 @@ class AppRedisSessions(RedisSessionInterface):
         return get_redis(self.app)
 
     def open_session(self, app, request):
+        if request.path in app.extensions.get("sessionless_paths", ()):
+            return None  # Flask's null session: nothing read, nothing written
         found = super().open_session(app, request)
         # The id under which this session was read from Redis; None for a new session.
         found.stored_sid = found.sid if request.cookies.get(self.get_cookie_name(app)) == found.sid else None
@@ -68,6 +70,12 @@ def init_app(app: Flask) -> None:
     """Sessions in Redis for every request of this app."""
     app.config["SESSION_TYPE"] = "redis"  # for readers of the config; the interface is ours
     app.session_interface = AppRedisSessions(app)
+
+
+def skip(app: Flask, path: str) -> None:
+    """Requests to `path` never have a session (the webhook: WeChat sends no cookies, and
+    the busiest endpoint should not mint a session id per message)."""
+    app.extensions.setdefault("sessionless_paths", set()).add(path)
 
 
 def begin(owner: str, **values) -> None:
