@@ -66,6 +66,7 @@ class Route:
     handler: Handler
     # An exact-keyword route's words (lower case): found by a dict lookup, not by testing.
     words: frozenset[str] | None = None
+    on: str | None = None  # the only message type (MsgType) it can take; None: any
 
     @property
     def module(self) -> str:
@@ -90,11 +91,13 @@ class Router:
         self.arranged: tuple[str, ...] | None = None
         self._indexed: list[Route] | None = None  # the routes _words/_tested were built from
         self._words: dict[str, int] = {}  # keyword -> position of the first route taking it
-        self._tested: list[int] = []  # positions of the routes that must be tested
+        self._tested: dict[str, list[int]] = {}  # message type -> positions of the routes to test
 
-    def add(self, name: str, test: Test, words: frozenset[str] | None = None) -> Callable[[Handler], Handler]:
+    def add(self, name: str, test: Test, words: frozenset[str] | None = None,
+            on: str | None = None) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.routes.append(Route(f"{name} -> {handler.__module__}.{handler.__name__}", test, handler, words))
+            self.routes.append(Route(f"{name} -> {handler.__module__}.{handler.__name__}", test, handler,
+                                     words, on))
             return handler
         return register
 
@@ -115,25 +118,28 @@ class Router:
     def text(self, *keywords: str, name: str | None = None):
         words = frozenset(k.strip().lower() for k in keywords)
         return self.add(name or f"text{sorted(words)}",
-                        lambda m: m.type == "text" and m.content.lower() in words, words)
+                        lambda m: m.type == "text" and m.content.lower() in words, words, "text")
 
     def regex(self, pattern: str | re.Pattern, name: str | None = None):
         rx = re.compile(pattern) if isinstance(pattern, str) else pattern
-        return self.add(name or f"regex({rx.pattern})", lambda m: m.type == "text" and rx.search(m.content))
+        return self.add(name or f"regex({rx.pattern})", lambda m: m.type == "text" and rx.search(m.content),
+                        on="text")
 
     def click(self, key: str, name: str | None = None):
-        return self.add(name or f"click({key})", lambda m: m.event == "click" and m.event_key == key)
+        return self.add(name or f"click({key})", lambda m: m.event == "click" and m.event_key == key,
+                        on="event")
 
     def event(self, name: str):
         name = name.lower()
-        return self.add(f"event({name})", lambda m: m.event == name)
+        return self.add(f"event({name})", lambda m: m.event == name, on="event")
 
     def scan(self, prefix: str):
-        return self.add(f"scan({prefix})", lambda m: (m.scene or "").startswith(prefix) and m.scene is not None)
+        return self.add(f"scan({prefix})", lambda m: (m.scene or "").startswith(prefix) and m.scene is not None,
+                        on="event")
 
     def message_type(self, msg_type: str):
         msg_type = msg_type.lower()
-        return self.add(f"type({msg_type})", lambda m: m.type == msg_type)
+        return self.add(f"type({msg_type})", lambda m: m.type == msg_type, on=msg_type)
 
     @staticmethod
     def quick(handler: Handler) -> Handler:
@@ -179,14 +185,18 @@ class Router:
         # Rebuilt whenever the routes list changed (tests insert routes of their own).
         if self._indexed == self.routes:
             return
-        self._words, self._tested = {}, []
+        self._words, self._tested = {}, {}
         for i, route in enumerate(self.routes):
-            if route.words is None:
-                self._tested.append(i)
-            else:
-                for word in route.words:
-                    self._words.setdefault(word, i)
+            for word in route.words or ():
+                self._words.setdefault(word, i)
         self._indexed = list(self.routes)
+
+    def _to_test(self, msg_type: str) -> list[int]:
+        found = self._tested.get(msg_type)
+        if found is None:
+            found = self._tested[msg_type] = [i for i, r in enumerate(self.routes)
+                                               if r.words is None and r.on in (None, msg_type)]
+        return found
 
     def resolve(self, msg: Message, *, fallback: bool = True) -> tuple[Handler, re.Match | None] | None:
         """The handler for a message and the regex match, if any; text no route takes goes
@@ -195,7 +205,7 @@ class Router:
         self._index()
         is_text = msg.type == "text"
         keyword = self._words.get(msg.content.lower()) if is_text else None
-        for i in self._tested:
+        for i in self._to_test(msg.type):
             if keyword is not None and i > keyword:
                 break
             route = self.routes[i]
