@@ -8,7 +8,6 @@ under instance/ so that the web server, the workers and the CLI share one server
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import redis
@@ -86,32 +85,16 @@ _EMBEDDED: list = []
 def init_redis(app: Flask) -> None:
     # Connected on first use, so commands that never touch Redis never start one.
     app.extensions["redis"] = None
-    app.extensions["redis_thread"] = threading.local()
 
 
 def redis_script(source: str, app: Flask | None = None):
-    """A Lua script on this app's Redis, registered once per app (EVALSHA from then on).
-    Call it with `client=thread_redis()` on a hot path."""
+    """A Lua script on this app's Redis, registered once per app (EVALSHA from then on)."""
     app = app or current_app
     scripts = app.extensions.setdefault("redis_scripts", {})
     script = scripts.get(source)
     if script is None:
         script = scripts[source] = get_redis(app).register_script(source)
     return script
-
-
-def thread_redis(app: Flask | None = None) -> redis.Redis:
-    """This thread's own client of the app's Redis, holding one connection for the thread's
-    life: the webhook's one round trip per message skips the pool's checkout and return
-    (a lock, a liveness poll of the socket and bookkeeping, each time). Web threads and
-    the handler pool's threads are few and long-lived."""
-    app = app or current_app
-    local = app.extensions["redis_thread"]
-    client = getattr(local, "client", None)
-    if client is None:
-        client = local.client = redis.Redis(connection_pool=get_redis(app).connection_pool,
-                                            single_connection_client=True)
-    return client
 
 
 def get_redis(app: Flask | None = None) -> redis.Redis:

@@ -12,14 +12,14 @@ scripts below:
     D<json>  done; <json> is the reply (or null), served again to any re-delivery
 
 The scripts are registered once per app (extensions.redis_script): each call is one
-EVALSHA round trip, on the calling thread's own connection (extensions.thread_redis).
+EVALSHA round trip.
 """
 from __future__ import annotations
 
 import json
 
 from bot.replies import Reply, from_dict
-from extensions import get_redis, redis_script, thread_redis
+from extensions import get_redis, redis_script
 
 # KEYS[1] = state key. Returns nil for a new delivery (now R), else the state seen.
 _CLAIM = """
@@ -114,7 +114,7 @@ def _key(dedup_key: str) -> str:
 
 
 def claim(dedup_key: str, ttl: int) -> Delivery:
-    return Delivery(redis_script(_CLAIM)(keys=[_key(dedup_key)], args=[ttl], client=thread_redis()))
+    return Delivery(redis_script(_CLAIM)(keys=[_key(dedup_key)], args=[ttl]))
 
 
 def claim_message(dedup_key: str, ttl: int, *, seen_key: str, seen_value: int, seen_ttl: int,
@@ -124,8 +124,7 @@ def claim_message(dedup_key: str, ttl: int, *, seen_key: str, seen_value: int, s
     open the state is P; then the reply-cache entry `cache_key` (if any) is read too
     (Delivery.cached, or Delivery.counters on a miss)."""
     found = redis_script(_CLAIM_MESSAGE)(keys=[_key(dedup_key), seen_key, conversation_key, cache_key],
-                                         args=[ttl, seen_value, seen_ttl, "1" if pure else "0"],
-                                         client=thread_redis())
+                                         args=[ttl, seen_value, seen_ttl, "1" if pure else "0"])
     return Delivery(*found)
 
 
@@ -138,11 +137,11 @@ def finish(dedup_key: str, reply: Reply | None, ttl: int,
     if cache is not None:
         keys.append(cache[0])
         args += [cache[1], cache[2]]
-    return bool(redis_script(_FINISH)(keys=keys, args=args, client=thread_redis()))
+    return bool(redis_script(_FINISH)(keys=keys, args=args))
 
 
 def handoff(dedup_key: str) -> Delivery:
-    return Delivery(redis_script(_HANDOFF)(keys=[_key(dedup_key)], client=thread_redis()))
+    return Delivery(redis_script(_HANDOFF)(keys=[_key(dedup_key)]))
 
 
 def forget(dedup_key: str) -> None:
