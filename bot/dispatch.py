@@ -98,7 +98,7 @@ def handle(msg: Message) -> Reply | None:
     key = msg.dedup_key()
     found = router.resolve(msg)  # an open conversation may still take the message
     handler = found[0] if found else None
-    cached = getattr(handler, "cached", False)
+    cache_key = reply_cache.key(app, handler, msg.openid) if getattr(handler, "cached", False) else ""
     # One round trip: claim the delivery, note the member as seen (for the 48-hour
     # customer-service window), read their conversation state, and for a cached
     # handler its cached reply.
@@ -106,15 +106,14 @@ def handle(msg: Message) -> Reply | None:
                                seen_value=int(time.time()), seen_ttl=48 * 3600,
                                conversation_key=conversation.state_key(msg.openid),
                                pure=getattr(handler, "pure", False),
-                               cache_key=reply_cache.key(app, handler, msg.openid) if cached else "")
+                               cache_key=cache_key)
     if seen.pure:
         # No conversation, a handler that only reads: whichever delivery this is, answer.
         if seen.cached is not None:
             return Text(seen.cached)
         if getattr(handler, "quick", False):
             return _run_here(app, msg, found)
-        return _in_pool(app, msg, key, found, None,
-                        reply_cache.key(app, handler, msg.openid) if cached else "", seen.counters)
+        return _in_pool(app, msg, key, found, None, cache_key, seen.counters)
     if not seen.first:
         # A re-delivery: the cached reply, or nothing while the first still runs
         # (its reply is now handed off to a customer-service message).
