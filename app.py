@@ -15,14 +15,17 @@ import bot.webhook
 import bot.wechat
 import extensions
 import handlers
-import loyalty.changes
+import jobs.notify
 import loyalty.cli
+import loyalty.generations
+import loyalty.notices.cli
 import web
 import web.api.cli
 import web.body_limit
 import web.cashier.cli
 import loyalty.rate_limit
 import web.sessions
+import web.staff_login
 from config import Config
 
 
@@ -40,19 +43,22 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
 
     extensions.init_db(app)        # SQLAlchemy + migrations (SQLite under instance/ by default)
     extensions.init_redis(app)     # Redis, connected on first use (embedded by default)
-    loyalty.changes.init_app(app)  # what each commit changed, published to Redis for the caches that read it
+    loyalty.generations.init_app(app)  # what each commit changed, published to Redis for the caches that read it
     behind_proxy(app)              # PROXY_FIX_X_FOR: the client's address and scheme as the proxy saw them
     web.sessions.init_app(app)     # server-side sessions in Redis (Flask-Session); the cookie is an id
+    web.staff_login.init_app(app)  # Flask-Login: the staff of the till and the console, over those sessions
     loyalty.rate_limit.init_app(app)   # the one rate limiter (`limits` on Redis); *_RATE_LIMIT rules checked
     web.body_limit.init_app(app)   # request bodies capped per face, chunked ones too (413)
     bot.wechat.init_app(app)       # the outbound WeChat API client
     bot.channels.sms.init_app(app) # SMS_BACKEND (console by default), flask sms outbox
+    jobs.notify.init_app(app)      # outbox rows -> one delivery job each, after their commit
     bot.webhook.init_app(app)      # /wechat
     handlers.init_app(app)         # member commands, in routing order
-    web.init_app(app)              # /healthz, the station API, the cashier page
+    web.init_app(app)              # /healthz, the station API, the cashier page, H5, the simulator (dev only)
 
     bot.cli.init_app(app)          # flask wechat chat | menu
     loyalty.cli.init_app(app)      # flask loyalty check | load-rules, flask demo seed
+    loyalty.notices.cli.init_app(app)  # flask notify log | sweep
     web.api.cli.init_app(app)      # flask station create | rotate-secret | pump-qr, flask member ...
     web.cashier.cli.init_app(app)  # flask staff create | deactivate
     return app

@@ -23,6 +23,19 @@ def env_str(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def is_development(youka_env: str | None, wechat_api_base: str | None) -> bool:
+    """True only off production: YOUKA_ENV is not "production" and WeChat is a local fake
+    (WECHAT_API_BASE on this machine). Every development aid asks this one question."""
+    from urllib.parse import urlsplit
+    if (youka_env or "development").strip().lower() == "production":
+        return False
+    host = urlsplit(wechat_api_base or "").hostname or ""
+    return host in LOOPBACK_HOSTS
+
+
 def env_int(name: str, default: int) -> int:
     raw = env_str(name)
     if raw is None:
@@ -52,6 +65,54 @@ def env_float(name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise ValueError(f"{name} must be a number, got {raw!r}") from None
+
+
+# Notice kind -> the template an operator added in the official-account console and
+# which of the notice's fields fills each key (the key's type decides the format:
+# bot/channels/values.py). Replace them with NOTICE_TEMPLATES / SUBSCRIBE_TEMPLATES
+# (JSON) in production; these ids are the dev stack's and the tests'.
+DEV_NOTICE_TEMPLATES: dict[str, dict] = {
+    "receipt": {"template_id": "TPL_RECEIPT", "keys": {"thing1": "station", "character_string2": "litres",
+                                                       "amount3": "amount", "number4": "points",
+                                                       "number5": "balance", "time6": "time"}},
+    "refund": {"template_id": "TPL_REFUND", "keys": {"thing1": "station", "amount2": "amount",
+                                                     "number3": "points", "time4": "time"}},
+    "balance_low": {"template_id": "TPL_BALANCE_LOW", "keys": {"amount1": "balance", "amount2": "threshold",
+                                                               "thing3": "note"}},
+    "tier_up": {"template_id": "TPL_TIER", "keys": {"thing1": "tier", "thing2": "previous", "thing3": "note"}},
+    "tier_down": {"template_id": "TPL_TIER", "keys": {"thing1": "tier", "thing2": "previous", "thing3": "note"}},
+    "coupon_issued": {"template_id": "TPL_COUPON", "keys": {"thing1": "coupon", "time2": "valid_until",
+                                                            "thing3": "note"}},
+    "points_expiring": {"template_id": "TPL_POINTS_EXPIRY", "keys": {"number1": "points", "time2": "expires_on",
+                                                                     "thing3": "note"}},
+    "coupon_expiring": {"template_id": "TPL_COUPON_EXPIRY", "keys": {"number1": "count", "time2": "expires_on",
+                                                                     "thing3": "note"}},
+}
+DEV_SUBSCRIBE_TEMPLATES: dict[str, dict] = {
+    "points_expiring": {"template_id": "SUB_POINTS_EXPIRY", "keys": {"number1": "points", "date2": "expires_on",
+                                                                     "thing3": "note"}},
+    "coupon_expiring": {"template_id": "SUB_COUPON_EXPIRY", "keys": {"number1": "count", "date2": "expires_on",
+                                                                     "thing3": "note"}},
+    "inspection": {"template_id": "SUB_INSPECTION", "keys": {"car_number1": "plate", "date2": "due_on",
+                                                             "thing3": "note"}},
+    "survey": {"template_id": "SUB_SURVEY", "keys": {"thing1": "station", "time2": "time"}},
+    "birthday": {"template_id": "SUB_BIRTHDAY", "keys": {"thing1": "note", "thing2": "coupon"}},
+    "recall": {"template_id": "SUB_RECALL", "keys": {"thing1": "note", "number2": "days", "thing3": "coupon"}},
+}
+
+
+def env_json(name: str, default: dict) -> dict:
+    import json
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a JSON object") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be a JSON object")
+    return value
 
 
 @dataclass
@@ -92,6 +153,10 @@ class Config:
     # Referral points, once per new member (loyalty.policy reads LOYALTY_* keys): the referrer's, the newcomer's.
     LOYALTY_REFERRAL_POINTS_REFERRER: int = 200
     LOYALTY_REFERRAL_POINTS_REFERRED: int = 100
+    # Console adjustments (loyalty.books.adjustments) above this size, points or fen of stored
+    # value, wait for a second HQ admin's approval.
+    LOYALTY_ADJUSTMENT_APPROVAL_POINTS: int = 1000
+    LOYALTY_ADJUSTMENT_APPROVAL_FEN: int = 50000
     # A member who scanned the pump's QR code is attached to that nozzle this long.
     PUMP_ATTACH_TTL: int = 300
     # Staff (later member) sessions live in Redis (web/sessions.py); the cookie is an opaque
@@ -138,6 +203,21 @@ class Config:
     H5_CODE_RATE_LIMIT: str = "12 per minute"
     H5_WRITE_RATE_LIMIT: str = "20 per 10 minutes"
     H5_OAUTH_RATE_LIMIT: str = "30 per 10 minutes"
+    # "production" turns every development aid off: the simulator (/simulator), the `/` redirect
+    # to it, and devstack's fake WeChat API. A real WECHAT_API_BASE (not on this machine) does too.
+    YOUKA_ENV: str = "development"
+    # Pushes (docs/pushes.md): the templates per kind, quiet hours (Shanghai) for the
+    # non-urgent kinds, the marketing cap per member per 7 days, WeChat's call rate and
+    # daily quota (one token bucket in Redis for all workers), threads per delivery job,
+    # and how long a new row waits for its own job before the sweeper takes it.
+    NOTICE_TEMPLATES: dict[str, dict] = field(default_factory=lambda: dict(DEV_NOTICE_TEMPLATES))
+    SUBSCRIBE_TEMPLATES: dict[str, dict] = field(default_factory=lambda: dict(DEV_SUBSCRIBE_TEMPLATES))
+    NOTICE_QUIET_HOURS: str = "22:00-08:00"
+    NOTICE_MARKETING_CAP: int = 2
+    WECHAT_CALL_RATE: float = 500.0
+    WECHAT_DAILY_QUOTA: int = 100_000
+    NOTIFY_SEND_THREADS: int = 16
+    NOTIFY_SWEEP_GRACE: int = 30
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -161,6 +241,8 @@ class Config:
             ECARD_UPLOAD_TIMEOUT=env_float("ECARD_UPLOAD_TIMEOUT", 2.0),
             LOYALTY_REFERRAL_POINTS_REFERRER=env_int("LOYALTY_REFERRAL_POINTS_REFERRER", 200),
             LOYALTY_REFERRAL_POINTS_REFERRED=env_int("LOYALTY_REFERRAL_POINTS_REFERRED", 100),
+            LOYALTY_ADJUSTMENT_APPROVAL_POINTS=env_int("LOYALTY_ADJUSTMENT_APPROVAL_POINTS", 1000),
+            LOYALTY_ADJUSTMENT_APPROVAL_FEN=env_int("LOYALTY_ADJUSTMENT_APPROVAL_FEN", 50000),
             PUMP_ATTACH_TTL=env_int("PUMP_ATTACH_TTL", 300),
             SESSION_COOKIE_SECURE=env_bool("SESSION_COOKIE_SECURE", True),
             PROXY_FIX_X_FOR=env_int("PROXY_FIX_X_FOR", 0),
@@ -180,6 +262,15 @@ class Config:
             H5_CODE_RATE_LIMIT=env_str("H5_CODE_RATE_LIMIT", "12 per minute"),
             H5_WRITE_RATE_LIMIT=env_str("H5_WRITE_RATE_LIMIT", "20 per 10 minutes"),
             H5_OAUTH_RATE_LIMIT=env_str("H5_OAUTH_RATE_LIMIT", "30 per 10 minutes"),
+            YOUKA_ENV=env_str("YOUKA_ENV", "development"),
+            NOTICE_TEMPLATES=env_json("NOTICE_TEMPLATES", dict(DEV_NOTICE_TEMPLATES)),
+            SUBSCRIBE_TEMPLATES=env_json("SUBSCRIBE_TEMPLATES", dict(DEV_SUBSCRIBE_TEMPLATES)),
+            NOTICE_QUIET_HOURS=env_str("NOTICE_QUIET_HOURS", "22:00-08:00"),
+            NOTICE_MARKETING_CAP=env_int("NOTICE_MARKETING_CAP", 2),
+            WECHAT_CALL_RATE=env_float("WECHAT_CALL_RATE", 500.0),
+            WECHAT_DAILY_QUOTA=env_int("WECHAT_DAILY_QUOTA", 100_000),
+            NOTIFY_SEND_THREADS=env_int("NOTIFY_SEND_THREADS", 16),
+            NOTIFY_SWEEP_GRACE=env_int("NOTIFY_SWEEP_GRACE", 30),
         )
 
     def as_flask(self) -> dict[str, Any]:

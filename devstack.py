@@ -141,7 +141,8 @@ def prepare_redis(stack: Stack, instance: Path) -> None:
 
 
 def prepare_fake_wechat(stack: Stack, port: int) -> None:
-    if os.environ.get("WECHAT_API_BASE"):
+    # Production configuration never gets a fake: it talks to WeChat (WECHAT_API_BASE).
+    if os.environ.get("WECHAT_API_BASE") or (os.environ.get("YOUKA_ENV") or "").strip().lower() == "production":
         return
     stack.spawn("fake WeChat", [PY, "-m", "web.wechat_sim", "--port", str(port)])
     wait_for_port(port, stack)
@@ -168,7 +169,8 @@ def migrate_and_seed(stack: Stack) -> None:
         raise SystemExit("devstack: `flask db upgrade heads` failed")
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     if stack.run_once(FLASK + ["demo", "--help"], **quiet) == 0:
-        if stack.run_once(FLASK + ["demo", "seed"]) != 0:
+        # DEMO_MEMBERS: how many members get six months of history (200; 0 for none).
+        if stack.run_once(FLASK + ["demo", "seed", "--members", os.environ.get("DEMO_MEMBERS") or "200"]) != 0:
             raise SystemExit("devstack: `flask demo seed` failed")
 
 
@@ -179,7 +181,7 @@ def start_services(stack: Stack, port: int) -> None:
     stack.spawn("gunicorn", [PY, "-m", "gunicorn", "app:create_app()", "-b", f"0.0.0.0:{port}",
                              "--workers", "2", "--threads", "8", "-k", "gthread", "--no-control-socket",
                              "--graceful-timeout", "5"])
-    stack.spawn("rq worker", [PY, "-m", "rq.cli", "worker", "-w", "jobs.worker.AppWorker", "--with-scheduler", "--url", redis_url, "default"])
+    stack.spawn("rq worker", [PY, "-m", "rq.cli", "worker", "-w", "jobs.worker.AppWorker", "--with-scheduler", "--url", redis_url, "default", "notify"])
     stack.spawn("rq cron", [PY, "-m", "rq.cli", "cron", "jobs/schedule.py", "--url", redis_url])
 
 
@@ -206,6 +208,17 @@ def banner(stack: Stack, port: int, instance: Path) -> None:
         f"  redis       {os.environ['REDIS_URL']}",
         f"  chat        {'' if port == 5000 else f'PORT={port} '}{flask} --app app wechat chat --openid demo-openid",
     ]
+    from config import is_development
+    if is_development(cfg.YOUKA_ENV, cfg.WECHAT_API_BASE):
+        from loyalty import demo
+        password = os.environ.get("DEMO_PASSWORD") or demo.DEMO_PASSWORD
+        lines[1:1] = [f"  simulator   {base}/simulator   <- start here: a phone and the cashier page side by side"]
+        lines += [
+            "  demo logins (cashier page; password as seeded, change it with",
+            f"              `{flask} --app app staff password --username NAME`):",
+            *(f"    {name:<9} {password}   {role}{' ' + station if station else ''}"
+              for name, (role, station, _label) in demo.DEMO_STAFF.items()),
+        ]
     if instance != ROOT / "instance":
         lines.append(f"  (instance at {instance}: export YOUKA_INSTANCE_PATH for the CLI too)")
     print("\n".join(lines), flush=True)

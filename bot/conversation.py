@@ -159,11 +159,9 @@ def _after_timeout(turn: Turn) -> Any:
     """The expired notice, then the message routed as if no flow had been running;
     text nobody takes gets the notice alone (not the whole help)."""
     notice = _reply("flow_expired")
-    found = router.resolve(turn.msg, fallback=False)
-    if found is None:
+    handled, reply = router.run(turn, fallback=False)
+    if not handled:
         return notice
-    handler, turn.match = found
-    reply = handler(turn)
     return f"{notice}\n\n{reply}" if isinstance(reply, str) and reply else (reply or notice)
 
 

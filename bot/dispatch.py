@@ -36,14 +36,20 @@ def init_app(app: Flask) -> None:
     app.extensions["wechat_pool"] = ThreadPoolExecutor(max_workers=32, thread_name_prefix="wechat")
 
 
-def route(turn: Turn, found, raw_conversation=conversation.UNREAD):
-    """Run the handler for a turn (`found`: what the router resolved for its message):
-    the member's open conversation takes the turn first. Returns what the handler returned."""
+def route(turn: Turn, raw_conversation=conversation.UNREAD):
+    """Run the handler for a turn: the member's open conversation takes it first, else
+    the routes in order (bot.router.run). Returns what the handler returned."""
     handled, reply = conversation.take_turn(turn, raw_conversation)
     if handled:
         return reply
+    return router.run(turn)[1]
+
+
+def _answer(turn: Turn, found, raw_conversation):
+    # A pure handler (found, with no conversation open) answers by itself: it never hands
+    # the turn on (bot.router.pure); anything else is routed.
     if found is None:
-        return None
+        return route(turn, raw_conversation)
     handler, turn.match = found
     return handler(turn)
 
@@ -57,8 +63,8 @@ def _failed(app: Flask, msg: Message, key: str) -> Reply:
     return Text(APOLOGY)
 
 
-def _run(app: Flask, msg: Message, found, raw_conversation=conversation.UNREAD,
-         cache_key: str = "", counters=None) -> Reply | None:
+def _run(app: Flask, msg: Message, raw_conversation=conversation.UNREAD, cache_key: str = "",
+         counters=None, pure=None) -> Reply | None:
     """Run the handler on a pool thread, then store its reply for re-deliveries (and a
     cached handler's reply in its cache, same round trip); a reply handed off meanwhile
     goes out as a customer-service message."""
@@ -67,7 +73,7 @@ def _run(app: Flask, msg: Message, found, raw_conversation=conversation.UNREAD,
     with app.app_context():
         turn = Turn(msg)
         try:
-            reply = as_reply(route(turn, found, raw_conversation))
+            reply = as_reply(_answer(turn, pure, raw_conversation))
         except Exception:
             reply = _failed(app, msg, key)
         cache = None
@@ -96,7 +102,7 @@ def handle(msg: Message) -> Reply | None:
     """The reply to send back to WeChat for this delivery, within the budget."""
     app = current_app._get_current_object()
     key = msg.dedup_key()
-    found = router.resolve(msg)  # an open conversation may still take the message
+    found = router.resolve(msg)  # the first route's handler; an open conversation may still take the message
     handler = found[0] if found else None
     cache_key = reply_cache.key(app, handler, msg.openid) if getattr(handler, "cached", False) else ""
     # One round trip: claim the delivery, note the member as seen (for the 48-hour
@@ -113,19 +119,19 @@ def handle(msg: Message) -> Reply | None:
             return Text(seen.cached)
         if getattr(handler, "quick", False):
             return _run_here(app, msg, found)
-        return _in_pool(app, msg, key, found, None, cache_key, seen.counters)
+        return _in_pool(app, msg, key, None, cache_key, seen.counters, found)
     if not seen.first:
         # A re-delivery: the cached reply, or nothing while the first still runs
         # (its reply is now handed off to a customer-service message).
         return seen.reply() if seen.done else None
     if seen.conversation is None and getattr(handler, "quick", False):
-        return _run(app, msg, found, None)
-    return _in_pool(app, msg, key, found, seen.conversation)
+        return _run(app, msg, None)
+    return _in_pool(app, msg, key, seen.conversation)
 
 
-def _in_pool(app: Flask, msg: Message, key: str, found, raw_conversation, cache_key: str = "",
-             counters=None) -> Reply | None:
-    future = app.extensions["wechat_pool"].submit(_run, app, msg, found, raw_conversation, cache_key, counters)
+def _in_pool(app: Flask, msg: Message, key: str, raw_conversation, cache_key: str = "",
+             counters=None, pure=None) -> Reply | None:
+    future = app.extensions["wechat_pool"].submit(_run, app, msg, raw_conversation, cache_key, counters, pure)
     try:
         return future.result(timeout=app.config["WECHAT_REPLY_BUDGET"])
     except FutureTimeout:

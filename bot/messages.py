@@ -5,6 +5,7 @@ billion laughs); so is anything that is not a flat <xml> document.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -26,7 +27,12 @@ def parse_xml(body: bytes | str) -> dict[str, str]:
         raise BadMessage("root element is not <xml>")
     fields: dict[str, str] = {}
     for child in root:
-        if len(child):
+        if len(child) and any(len(grand) for grand in child):
+            # A list of records (the subscription-notice events' <List> items): kept as a
+            # JSON list of {tag: text} under the parent's tag (Message.records reads it).
+            fields[child.tag] = json.dumps([{leaf.tag: (leaf.text or "").strip() for leaf in grand}
+                                            for grand in child if len(grand)], ensure_ascii=False)
+        elif len(child):
             for grand in child:
                 fields[f"{child.tag}.{grand.tag}"] = (grand.text or "").strip()
         else:
@@ -50,6 +56,15 @@ class Message:
 
     def get(self, name: str, default: str = "") -> str:
         return self.fields.get(name, default)
+
+    def records(self, name: str) -> list[dict[str, str]]:
+        """The items of a list-valued element (e.g. SubscribeMsgPopupEvent's <List>s)."""
+        raw = self.fields.get(name)
+        try:
+            items = json.loads(raw) if raw else []
+        except ValueError:
+            return []
+        return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
     @property
     def openid(self) -> str:

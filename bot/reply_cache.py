@@ -10,7 +10,7 @@ the openid — with the counters' values. The next message from that openid is a
 from the cache inside the dedup claim's own Redis round trip (bot/dedup.py reads the
 entry and compares the counters there), so a cached reply costs no database work and
 no thread handoff. Anything that writes what the reply was read from moves a counter
-after its commit (loyalty/changes.py), and the copy is no longer served.
+after its commit (loyalty/generations.py), and the copy is no longer served.
 
 Why the counters' values are the ones read by the claim, before the handler read the
 database: a value read after the database could already include a change whose rows the
@@ -19,7 +19,7 @@ the handler's reply depends on the same counters (the usual case) it is stored w
 them, otherwise only the names are stored (a hint) and the next message stores the reply.
 
 Entries live at most WECHAT_REPLY_CACHE_TTL seconds (capped at a day: the counters outlive
-any entry, loyalty.changes.COUNTER_TTL), and never past `until`. The templates' version is
+any entry, loyalty.generations.COUNTER_TTL), and never past `until`. The templates' version is
 in the key, so a new wording is never hidden behind an old copy.
 """
 from __future__ import annotations

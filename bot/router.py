@@ -15,11 +15,14 @@ first route whose test passes handles the message.
     @router.message_type("image")        any message of that type
     @router.fallback_text                text nobody else took (the help reply)
 
-Decorators stack, so one handler can answer a keyword and a menu key. `router.commands`
+Decorators stack, so one handler can answer a keyword and a menu key. A handler that
+finds the message is not for it after all (a digit that answers no open survey) returns
+`PASS`: routing goes on to the next matching route, and to the fallback. `router.commands`
 is what the help reply lists: exactly the registered commands, in routing-table order.
 """
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -56,6 +59,16 @@ class Turn:
 
 
 Handler = Callable[[Turn], Any]
+
+
+class _Pass:
+    """What a handler returns to decline a message it matched (see the module docstring)."""
+
+    def __repr__(self) -> str:
+        return "PASS"
+
+
+PASS = _Pass()
 Test = Callable[[Message], "re.Match | bool | None"]
 
 
@@ -152,7 +165,9 @@ class Router:
     def pure(handler: Handler) -> Handler:
         """Mark a handler without side effects (it only reads): a re-delivery may run it
         again, so its reply is not stored for re-deliveries (bot/dedup.py, state P) —
-        unless a conversation is open, which may take the message as its answer."""
+        unless a conversation is open, which may take the message as its answer. A pure
+        handler answers: it never returns PASS (the turn would reach a handler that may
+        not be pure)."""
         handler.pure = True
         return handler
 
@@ -188,7 +203,7 @@ class Router:
         self._words, self._tested = {}, {}
         for i, route in enumerate(self.routes):
             for word in route.words or ():
-                self._words.setdefault(word, i)
+                self._words.setdefault(word, []).append(i)
         self._indexed = list(self.routes)
 
     def _to_test(self, msg_type: str) -> list[int]:
@@ -198,25 +213,39 @@ class Router:
                                                if r.words is None and r.on in (None, msg_type)]
         return found
 
-    def resolve(self, msg: Message, *, fallback: bool = True) -> tuple[Handler, re.Match | None] | None:
-        """The handler for a message and the regex match, if any; text no route takes goes
-        to the fallback (unless fallback=False). First match wins, in routing order: an
-        exact keyword is looked up, and only the other routes before it are tested."""
+    def candidates(self, msg: Message, *, fallback: bool = True):
+        """Every (handler, regex match) whose route takes the message, in routing order,
+        then the fallback for text (unless fallback=False). Exact keywords are looked up
+        (their routes take the message without a test); only the other routes that can
+        take this message type are tested."""
         self._index()
         is_text = msg.type == "text"
-        keyword = self._words.get(msg.content.lower()) if is_text else None
-        for i in self._to_test(msg.type):
-            if keyword is not None and i > keyword:
-                break
+        words = self._words.get(msg.content.lower(), ()) if is_text else ()
+        for i in heapq.merge(words, self._to_test(msg.type)):
             route = self.routes[i]
+            if route.words is not None:
+                yield route.handler, None
+                continue
             hit = route.test(msg)
             if hit:
-                return route.handler, (hit if isinstance(hit, re.Match) else None)
-        if keyword is not None:
-            return self.routes[keyword].handler, None
+                yield route.handler, (hit if isinstance(hit, re.Match) else None)
         if fallback and is_text and self.fallback is not None:
-            return self.fallback, None
-        return None
+            yield self.fallback, None
+
+    def resolve(self, msg: Message, *, fallback: bool = True) -> tuple[Handler, re.Match | None] | None:
+        """The first handler for a message and the regex match, if any; text no route
+        takes goes to the fallback (unless fallback=False)."""
+        return next(self.candidates(msg, fallback=fallback), None)
+
+    def run(self, turn: Turn, *, fallback: bool = True) -> tuple[bool, Any]:
+        """Run the first handler that takes the turn (one returning PASS hands it on):
+        (handled, reply); (False, None) when no route takes it."""
+        for handler, match in self.candidates(turn.msg, fallback=fallback):
+            turn.match = match
+            reply = handler(turn)
+            if reply is not PASS:
+                return True, reply
+        return False, None
 
 
 router = Router()

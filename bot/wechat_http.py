@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import requests.adapters
 from wechatpy.exceptions import WeChatClientException
 
 DEFAULT_BASE = "https://api.weixin.qq.com"
@@ -61,6 +62,10 @@ class BaseURLSession(requests.Session):
         super().__init__()
         self.base = base
         self.default_timeout = timeout
+        # A delivery job sends on NOTIFY_SEND_THREADS threads: keep that many connections.
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64)
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
 
     def rebase(self, url: str) -> str:
         # With the real base, mp.weixin.qq.com must stay itself (showqrcode lives there).

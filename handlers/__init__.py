@@ -16,6 +16,8 @@ ROUTING: tuple[str, ...] = (
     "pump",      # a scan of a pump's QR code (also when it arrives as a first subscribe)
     "referral_scan",  # a scan of a member's referral QR (ref:<code>), also as a first subscribe
     "follow",    # subscribe / unsubscribe, after pump: a scene-carrying follow is a pump scan
+    "survey",    # a 1-5 reply to a survey pushed in the last 24 h (else handed on: router.PASS)
+    "subscribe_notices",  # subscription-notice events: acceptances from the H5 page's 订阅 button
     "points",    # 积分, 我的积分, MY_POINTS
     "balance",   # 余额, 储值, MY_BALANCE
     "tier",      # 等级, 会员等级, MY_TIER

@@ -2,7 +2,7 @@
 pool and who earned what.
 
 The reply is cached (bot/reply_cache.py): the next 积分 from this openid is answered from
-Redis until something it was read from changes (loyalty/changes.py: the openid's binding,
+Redis until something it was read from changes (loyalty/generations.py: the openid's binding,
 the member, their points account, their family, the expiry run), the soonest points
 expire, or the business day ends."""
 from datetime import datetime, timedelta
@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from bot.router import Turn, router
 from handlers import texts
 from handlers.guard import member_required
-from loyalty import changes
+from loyalty import generations
 from loyalty.policy import BUSINESS_TZ
 from loyalty.people.statements import points_statement
 
@@ -28,5 +28,5 @@ def points(turn: Turn) -> str:
     until = _next_business_day(datetime.now(BUSINESS_TZ))
     if s.good_until is not None:
         until = min(until, s.good_until)
-    turn.cache_reply(changes.keys((changes.openid(turn.openid), *s.sources)), until.timestamp())
+    turn.cache_reply(generations.keys((generations.openid(turn.openid), *s.sources)), until.timestamp())
     return texts.render("points", s=s)

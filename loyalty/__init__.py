@@ -9,12 +9,19 @@ open:
   asks for, with a reference number that makes it idempotent — commits, through
   loyalty.once.run_once, and nothing else does. Today: loyalty.till.sales.commit,
   loyalty.till.checkout.sell, loyalty.till.topups.topup and topup_member,
-  loyalty.till.refunds.refund. A retry answers with the first result (Done.created
+  loyalty.till.refunds.refund, and the console's loyalty.books.adjustments.request /
+  approve / reject (on the form's one-time key). A retry answers with the first result (Done.created
   False); any error rolls back everything, and the member code or nozzle attachment the
   command took is given back.
 - Set-up and admin functions that stand alone also commit: loyalty.demo.seed,
   loyalty.rules.loader.load_rules / load_rules_file (unless commit=False),
-  loyalty.people.station_credentials.create_station and rotate_secret.
+  loyalty.people.station_credentials.create_station and rotate_secret; the console's
+  configuration changes (loyalty.config_changes.save_*, each with its change record), the
+  audited phone reveal (loyalty.people.search.reveal_phone) and the inbox acts
+  (loyalty.service.inbox). loyalty.changes.record only flushes.
+- loyalty.reminders.surveys.record_reply (a member's survey rating, idempotent per sale
+  by the database) commits; the producers of loyalty.reminders (write_due) only flush,
+  and their jobs commit.
 - Everything else only flushes into the caller's transaction: the ledger and points
   operations (loyalty.books), stored_value.topup / pay / refund_payment, coupons,
   rewards, family, tiers, members, outbox.add, and loyalty.till.sales.write (the body of

@@ -1,124 +1,120 @@
-"""What a transaction changed, published after it commits as generation counters in Redis.
+"""Change records: the append-only audit trail of the operators' console.
 
-A reader that caches something it read from the database (the chat's 积分 reply,
-bot/reply_cache.py) remembers the counters of the things it read — `account:12`,
-`member:7`, `family:3`, `openid:o_x`, and `all` — and its copy is good while none of
-them moved. Writers never call a cache: they say what they changed, and the counters
-move once the transaction has committed, so a reader that sees a new counter also sees
-the new rows. (A counter moved before the commit would let a reader cache the old rows
-under the new counter.) A rollback publishes nothing.
+Every configuration change (rule book, tiers, coupon templates, rewards, top-up bonus
+rules) and every audited act (a full phone revealed, a manual adjustment, an inbox
+answer) writes one record: who, when, what (kind and object key), the action, the
+object before and after as JSON, and the reason. Records are only ever added
+(PostgreSQL refuses an UPDATE or DELETE by trigger); they are read per object
+(`for_object`) or as one timeline (`timeline`).
 
-Two ways a change is noted, so that nothing written is missed:
-- the ORM's writes are seen at flush (`after_flush`): new, changed or deleted members,
-  family memberships, WeChat bindings, accounts, ledger entries and point lots;
-- set-based SQL that bypasses the ORM says so itself with `touch`: the ledger's balance
-  updates (loyalty/books/ledger.py, where every account and ledger write lives), the
-  points expiry run (`touch(EVERYTHING)`), the bulk unbinding of openids.
-
-A publish that fails (Redis down) is logged; cached copies then live at most their TTL.
-Counters expire COUNTER_TTL after their last move, longer than any cached copy lives, so
-a counter that vanished and starts again from nothing can never match an old copy.
+`record` only flushes: the change and its record commit together, or neither does.
 """
 from __future__ import annotations
 
-import logging
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from extensions import get_redis
-from models import Account, FamilyMember, LedgerEntry, Member, PointLot, WeChatBinding
+from extensions import db
+from loyalty.books.ledger import as_utc, utc
+from loyalty.errors import ValidationError
+from models import ChangeRecord, Staff
 
-log = logging.getLogger("youka.changes")
-
-EVERYTHING = "all"  # moved by set-based jobs that touch any number of members (points expiry)
-COUNTER_TTL = 2 * 24 * 3600
-_PREFIX = "gen:"
-_PENDING = "youka_changes"  # in Session.info
-
-
-def account(account_id: int) -> str:
-    return f"account:{account_id}"
-
-
-def member(member_id: int) -> str:
-    return f"member:{member_id}"
+MAX_REASON = 500
+# Control characters (a line break and a tab excepted) are no part of any text an operator
+# types; PostgreSQL cannot even store NUL.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+KIND_NAMES = {"rule_book": "积分规则", "tier": "等级", "coupon_template": "优惠券模板", "reward": "积分商城商品",
+              "topup_bonus_rule": "充值赠送", "phone_reveal": "查看完整手机号", "adjustment": "手工调整",
+              "feedback": "反馈工单", "invoice": "发票申请"}
 
 
-def family(family_id: int) -> str:
-    return f"family:{family_id}"
+@dataclass(frozen=True)
+class Change:
+    id: int
+    at: datetime
+    staff: str | None  # the username, None for a change made outside the console
+    kind: str
+    object_key: str
+    action: str
+    before: dict | None
+    after: dict | None
+    reason: str
 
 
-def openid(value: str) -> str:
-    return f"openid:{value}"
+def require_reason(reason: str | None, *, field: str = "reason") -> str:
+    """The reason as stored: stripped, 1..MAX_REASON characters; ValidationError otherwise."""
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationError("请填写原因", field=field)
+    check_plain(text, field)
+    if len(text) > MAX_REASON:
+        raise ValidationError(f"原因最长 {MAX_REASON} 字", field=field)
+    return text
 
 
-def keys(names) -> list[str]:
-    """The Redis keys of these names' counters, in the order given (EVERYTHING's included
-    by the caller when it depends on set-based jobs)."""
-    return [_PREFIX + name for name in names]
+def check_plain(text: str, field: str) -> str:
+    """`text` if it holds no control character; ValidationError naming the field otherwise."""
+    if CONTROL.search(text):
+        raise ValidationError("内容不能包含控制字符", field=field)
+    return text
 
 
-def touch(*names: str, session: Session | None = None) -> None:
-    """Note that the current transaction changed these; their counters move after it commits."""
-    from extensions import db
-    (session or db.session()).info.setdefault(_PENDING, set()).update(names)
+def jsonable(value):
+    """A value as the JSON of a record holds it: Decimal and times as strings, sets sorted."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple, list)):
+        items = [jsonable(v) for v in value]
+        return sorted(items) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return value
 
 
-def _names_of(obj) -> tuple[str, ...]:
-    # What an ORM row written in this flush is part of, for the readers that cache.
-    if isinstance(obj, (LedgerEntry, PointLot)):
-        return (account(obj.account_id),)
-    if isinstance(obj, Account):
-        return (account(obj.id),)
-    if isinstance(obj, FamilyMember):
-        return (member(obj.member_id), family(obj.family_id))
-    if isinstance(obj, Member):
-        # A member's phone shows on their family's statements; the family it was in before
-        # this flush is covered by the FamilyMember row that left it.
-        return (member(obj.id),) + ((family(obj.family_id),) if obj.family_id else ())
-    if isinstance(obj, WeChatBinding):
-        return (openid(obj.openid), member(obj.member_id))
-    return ()
+def snapshot(row, fields) -> dict:
+    """The named columns of a row as JSON-ready values (what before/after hold)."""
+    return {name: jsonable(getattr(row, name)) for name in fields}
 
 
-def _after_flush(session: Session, _context) -> None:
-    # Still the flush's own lists and attribute history here (SQLAlchemy's after_flush).
-    found: set[str] = set()
-    for obj in (*session.new, *session.deleted):
-        found.update(_names_of(obj))
-    for obj in session.dirty:
-        if session.is_modified(obj, include_collections=False):
-            found.update(_names_of(obj))
-    if found:
-        session.info.setdefault(_PENDING, set()).update(found)
+def record(kind: str, object_key: str, action: str, *, staff: Staff | None, reason: str,
+           before: dict | None = None, after: dict | None = None, now: datetime | None = None) -> ChangeRecord:
+    """Append one change record (flushed, not committed)."""
+    row = ChangeRecord(at=utc(now), staff_id=staff.id if staff else None, kind=kind,
+                       object_key=str(object_key)[:64], action=action, before=jsonable(before),
+                       after=jsonable(after), reason=require_reason(reason))
+    db.session.add(row)
+    db.session.flush()
+    return row
 
 
-def _after_commit(session: Session) -> None:
-    names = session.info.pop(_PENDING, None)
-    if not names:
-        return
-    try:
-        with get_redis().pipeline(transaction=False) as pipe:
-            for key in keys(sorted(names)):
-                pipe.incr(key)
-                if key != _PREFIX + EVERYTHING:
-                    pipe.expire(key, COUNTER_TTL)
-            pipe.execute()
-    except Exception:
-        log.exception("could not publish %d changes after commit; cached replies live until their TTL",
-                      len(names))
+def _changes(query) -> list[Change]:
+    rows = db.session.execute(query.outerjoin(Staff, Staff.id == ChangeRecord.staff_id)
+                              .add_columns(Staff.username)).all()
+    return [Change(r.id, as_utc(r.at), name, r.kind, r.object_key, r.action, r.before, r.after, r.reason)
+            for r, name in rows]
 
 
-def _after_transaction_end(session: Session, transaction) -> None:
-    if transaction.parent is None:  # the outermost transaction ended without a commit: forget
-        session.info.pop(_PENDING, None)
+def for_object(kind: str, object_key: str) -> list[Change]:
+    """One object's records, newest first. Reads only."""
+    if CONTROL.search(kind + str(object_key)):
+        return []  # no record is keyed so (nor could PostgreSQL be asked)
+    return _changes(select(ChangeRecord).where(ChangeRecord.kind == kind, ChangeRecord.object_key == str(object_key))
+                    .order_by(ChangeRecord.id.desc()))
 
 
-def init_app(app) -> None:
-    """Listen to every session (once per process)."""
-    for name, fn in (("after_flush", _after_flush), ("after_commit", _after_commit),
-                     ("after_transaction_end", _after_transaction_end)):
-        if not event.contains(Session, name, fn):
-            event.listen(Session, name, fn)
-
+def timeline(*, kind: str | None = None, before_id: int | None = None, limit: int = 50) -> list[Change]:
+    """Every record (or one kind's), newest first, `limit` at a time below `before_id`. Reads only."""
+    query = select(ChangeRecord).order_by(ChangeRecord.id.desc()).limit(limit)
+    if kind:
+        query = query.where(ChangeRecord.kind == kind)
+    if before_id:
+        query = query.where(ChangeRecord.id < before_id)
+    return _changes(query)

@@ -2,7 +2,8 @@
 
     flask loyalty check             verify the ledger's invariants; exit 1 on any violation
     flask loyalty load-rules FILE   replace the earning rules and tiers from YAML or JSON
-    flask demo seed                 demo stations, rules, coupons, rewards (empty database only)
+    flask demo seed [--members N]   demo stations, rules, coupons, rewards, staff, six months of
+                                    history for N members (empty database only)
 """
 from __future__ import annotations
 
@@ -45,11 +46,23 @@ demo_cli = AppGroup("demo", help="Demo data for development.")
 
 
 @demo_cli.command("seed")
-def seed_command() -> None:
+@click.option("--members", default=200, show_default=True, help="Members with six months of history (0: none).")
+@click.option("--password", envvar="DEMO_PASSWORD", default=None,
+              help="The demo staff logins' password (default: DEMO_PASSWORD, else loyalty.demo's).")
+def seed_command(members: int, password: str | None) -> None:
     """Seed demo data when the database has no station yet; otherwise do nothing."""
+    import time
+
     from loyalty import demo
-    result = demo.seed()
-    click.echo("demo data seeded" if result["seeded"] else "database not empty: nothing seeded")
+    started = time.monotonic()
+    result = demo.seed_all(password or demo.DEMO_PASSWORD, members=members)
+    if not result["seeded"]:
+        click.echo("database not empty: nothing seeded")
+        return
+    made = result["history"]
+    click.echo(f"demo data seeded in {time.monotonic() - started:.1f}s: {made.get('members', 0)} members, "
+               f"{made.get('sale', 0)} sales, {made.get('topup', 0)} top-ups, {made.get('redeem', 0)} redemptions, "
+               f"{made.get('checkin', 0)} check-ins; staff {', '.join(result['staff'])}")
 
 
 def init_app(app: Flask) -> None:

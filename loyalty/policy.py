@@ -40,6 +40,39 @@ class Policy:
     checkin_points: int = 5
     checkin_streak_days: int = 7
     checkin_streak_bonus: int = 20
+    # Periodic notices (loyalty/reminders/, docs/notices.md). Points expiring: one notice
+    # per member and expiry date when this many days are left, counting today.
+    points_expiring_days: tuple[int, ...] = (30, 7)
+    coupon_expiring_days: int = 3
+    # Birthday (the member's month and day in Shanghai; 29 Feb on 28 Feb in other years):
+    # a coupon of this template once per member per year (None: the greeting alone).
+    birthday_coupon_template: str | None = "BIRTHDAY"
+    # Recall of dormant members (marketing: only members who opted in to it): no visit
+    # for recall_days, or more than recall_median_factor times their own median interval
+    # between visit days (with at least recall_min_intervals intervals in the last
+    # recall_history_days, and at least recall_floor_days since the last visit).
+    recall_days: int = 30
+    recall_median_factor: int = 2
+    recall_min_intervals: int = 3
+    recall_floor_days: int = 7
+    recall_history_days: int = 180
+    recall_coupon_template: str | None = "RECALL"
+    # At most one recall per member within this many days.
+    recall_cooldown_days: int = 30
+    # Vehicle inspection (private cars with a known registration date): remind this many
+    # days before a due date (loyalty.reminders.inspection has the schedule).
+    inspection_lead_days: int = 30
+    # Satisfaction survey: for a sale at least survey_delay_minutes old and at most
+    # survey_lookback_hours old, at most one survey per member per survey_every_days; a
+    # 1-5 reply counts within survey_reply_hours of the push.
+    survey_delay_minutes: int = 30
+    survey_lookback_hours: int = 24
+    survey_every_days: int = 30
+    survey_reply_hours: int = 24
+    # Manual adjustments in the console (loyalty.books.adjustments): one larger than this
+    # (points, or fen of stored value, either sign) waits for a second HQ admin's approval.
+    adjustment_approval_points: int = 1000
+    adjustment_approval_fen: int = 50000
 
 
 def current() -> Policy:

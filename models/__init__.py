@@ -1,6 +1,8 @@
 """SQLAlchemy models, one file per aggregate. Importing this package registers them all."""
 from models.base import Base
+from models.console import Adjustment, ChangeRecord
 from models.coupon import Coupon, CouponTemplate
+from models.delivery import Delivery, NoticeAcceptance
 from models.family import Family, FamilyInvite, FamilyMember
 from models.feedback import FeedbackTicket
 from models.follower import Follower
@@ -14,6 +16,7 @@ from models.reward import Redemption, RewardItem
 from models.rule import EarningRule, PointsMultiplier, RuleSet
 from models.sale import Outbox, Sale, SaleDiscount, SaleLine, SaleRefund
 from models.staff import Staff
+from models.survey import SurveyRating
 from models.station import FuelGrade, ShopCategory, Station, StationPrice
 from models.stored_value import TopupBonusRule
 from models.tier import Tier, TierChange, TierReward
@@ -24,4 +27,5 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "CouponTemplate", "Coupon", "RewardItem", "Redemption", "FamilyInvite",
            "RuleSet", "EarningRule", "PointsMultiplier", "TierChange", "TierReward",
            "TopupBonusRule", "Staff", "PushPreference", "ReferralCode", "ReferralScan", "Referral",
-           "FeedbackTicket", "InvoiceTitle", "InvoiceRequest", "CheckIn"]
+           "FeedbackTicket", "ChangeRecord", "Adjustment", "InvoiceTitle", "InvoiceRequest", "CheckIn",
+           "SurveyRating", "Delivery", "NoticeAcceptance"]

@@ -28,4 +28,7 @@ class FeedbackTicket(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     answer: Mapped[str | None] = mapped_column(String(1000))
     answered_at: Mapped[datetime | None]
+    # The console's inbox (migration 0018): who is on it, and when it was closed.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

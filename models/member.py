@@ -27,6 +27,9 @@ class Member(Base):
     preferred_grade: Mapped[str | None] = mapped_column(String(8))
     birthday: Mapped[date | None]
     company: Mapped[str | None] = mapped_column(String(128))
+    # The vehicle's first registration (行驶证 注册日期): when known, the inspection
+    # reminders follow from it (loyalty.reminders.inspection).
+    vehicle_registered_on: Mapped[date | None]
     consent_at: Mapped[datetime | None]
     # The PRIVACY_TERMS_VERSION consented to at `consent_at` (loyalty.people.bindings).
     consent_version: Mapped[str | None] = mapped_column(String(32))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, BigId
@@ -21,6 +21,8 @@ class Sale(Base):
         CheckConstraint("payable_fen = gross_fen - discount_fen", name="payable_is_gross_less_discount"),
         CheckConstraint("pay_with IN ('balance', 'external')", name="pay_with_known"),
         Index("ix_sales_member_created", "member_id", "created_at"),
+        # The survey producer (and later dashboards) read recent sales by time (migration 0017).
+        Index("ix_sales_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -97,6 +99,15 @@ class Outbox(Base):
     """A side effect (a push) written in the same transaction as its cause, sent by a job."""
 
     __tablename__ = "outbox"
+    __table_args__ = (
+        # The periodic producers' "at most once per member per N days" (recall, surveys)
+        # and the survey reply's "within 24 h of the push" look up by member and kind.
+        Index("ix_outbox_member_kind_created", "member_id", "kind", "created_at"),
+        # The sweeper's and the fan-out's scan: only the rows still to deliver.
+        Index("ix_outbox_unsent", "next_attempt_at", "id",
+              postgresql_where=text("status IN ('pending', 'sending')"),
+              sqlite_where=text("status IN ('pending', 'sending')")),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -106,3 +117,13 @@ class Outbox(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     enqueued_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    # Delivery state (docs/pushes.md). Server defaults, so a set-based INSERT of kind,
+    # dedup_key, member_id and payload alone gives a pending row.
+    # pending -> sending (intent recorded) -> sent | skipped | failed | unknown
+    status: Mapped[str] = mapped_column(String(16), server_default="pending")
+    channel: Mapped[str | None] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(server_default="0")
+    # Not before this moment (quiet hours, backoff, the next day's quota); NULL: at once.
+    # While `sending`, the lease: past it, the sweeper reconciles the row.
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(200))

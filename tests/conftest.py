@@ -263,3 +263,4 @@ def wechat(client, app):
 def wechat_for():
     """A `wechat` tester for another app (see app_factory)."""
     return lambda other: WeChatTester(other.test_client(), other)
+

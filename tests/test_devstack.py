@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -61,15 +62,22 @@ def group_alive(pgid: int) -> bool:
 
 
 @pytest.fixture
-def devstack(tmp_path):
+def devstack_env():
+    """Extra environment for this test's devstack (the default: the full demo seed)."""
+    return {}
+
+
+@pytest.fixture
+def devstack(tmp_path, devstack_env):
     instance = tmp_path / "instance"
     port = free_port_pair()
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "WECHAT_API_BASE")}
     env.update(PORT=str(port), DATABASE_URL=f"sqlite:///{tmp_path / 'youka.db'}",
-               YOUKA_INSTANCE_PATH=str(instance), FLASK_SKIP_DOTENV="1")
+               YOUKA_INSTANCE_PATH=str(instance), FLASK_SKIP_DOTENV="1", **devstack_env)
     log = open(tmp_path / "devstack.log", "wb")
     proc = subprocess.Popen([sys.executable, "devstack.py"], cwd=ROOT, env=env, start_new_session=True,
                             stdout=log, stderr=subprocess.STDOUT)
+    proc.log_path = tmp_path / "devstack.log"
     yield proc, port, instance
     if proc.poll() is None:  # the test failed half-way: leave nothing behind
         os.killpg(proc.pid, signal.SIGKILL)
@@ -80,7 +88,7 @@ def devstack(tmp_path):
 
 def test_runs_the_service_and_stops_on_ctrl_c(devstack):
     proc, port, instance = devstack
-    status, body = wait_for(lambda: healthz(port), 90, "/healthz", proc)
+    status, body = wait_for(lambda: healthz(port), 240, "/healthz", proc)  # after the whole seed
     assert status == 200
     assert body == {"status": "ok", "database": "ok", "redis": "ok"}
 
@@ -95,11 +103,25 @@ def test_runs_the_service_and_stops_on_ctrl_c(devstack):
     for expected in ("gunicorn", "rq.cli worker", "rq.cli cron", "web.wechat_sim"):
         assert expected in names
 
+    # First start: the whole demo seed, timed by the seed itself; the banner names the
+    # simulator and the demo logins; `/` leads to the simulator.
+    banner = wait_for(lambda: "demo logins" in proc.log_path.read_text(errors="replace")
+                      and proc.log_path.read_text(errors="replace"), 30, "the banner", proc)
+    seeded = re.search(r"demo data seeded in ([0-9.]+)s: 200 members, (\d+) sales", banner)
+    assert seeded and int(seeded.group(2)) > 3000, banner[-3000:]
+    print(f"first start: the demo seed took {seeded.group(1)} s")
+    assert f"simulator   http://127.0.0.1:{port}/simulator" in banner
+    assert re.search(r"cashier1 +youka-demo-2026 +cashier S001", banner)
+    assert re.search(r"admin +youka-demo-2026 +hq_admin", banner)
+    home = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10)
+    assert home.url == f"http://127.0.0.1:{port}/simulator/" and "微信模拟器" in home.read().decode()
+
     os.killpg(proc.pid, signal.SIGINT)
     assert proc.wait(timeout=30) == 0
     assert_all_gone(proc, descendants, sock)
 
 
+@pytest.mark.parametrize("devstack_env", [{"DEMO_MEMBERS": "0"}])
 def test_a_dying_child_takes_the_stack_down(devstack):
     proc, port, instance = devstack
     wait_for(lambda: healthz(port), 90, "/healthz", proc)

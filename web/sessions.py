@@ -13,10 +13,16 @@ kept in a Redis set, so all of one owner's sessions can be ended together:
 
 Cookie flags (Secure, HttpOnly, SameSite) and the lifetime are Flask's SESSION_COOKIE_* and
 PERMANENT_SESSION_LIFETIME settings (config.py).
+
+The member's H5 pages (/m/...) keep their session under a cookie of their own
+(MEMBER_COOKIE, path /m), apart from the staff's (SESSION_COOKIE_NAME, for every other
+path): one browser showing a member page and the cashier page (the simulator does) keeps
+both logins, a member's sign-in never clears a cashier's session, and a member's cookie is
+never sent to the staff pages.
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_session.base import ServerSideSessionInterface
 from flask_session.redis import RedisSessionInterface
 
@@ -26,6 +32,15 @@ KEY_PREFIX = "session:"
 # A session nobody has logged into (a login form's CSRF token) is kept this long at most,
 # so a crawler opening the login page cannot fill Redis for a whole shift.
 ANONYMOUS_SECONDS = 3600
+
+
+MEMBER_COOKIE = "youka_member"
+MEMBER_COOKIE_PATH = "/m"
+
+
+def _member_face() -> bool:
+    return has_request_context() and (request.path == MEMBER_COOKIE_PATH
+                                      or request.path.startswith(MEMBER_COOKIE_PATH + "/"))
 
 
 def _owner_key(owner: str) -> str:
@@ -48,12 +63,24 @@ class AppRedisSessions(RedisSessionInterface):
     def client(self):
         return get_redis(self.app)
 
+    def get_cookie_name(self, app) -> str:
+        return MEMBER_COOKIE if _member_face() else super().get_cookie_name(app)
+
+    def get_cookie_path(self, app) -> str:
+        return MEMBER_COOKIE_PATH if _member_face() else super().get_cookie_path(app)
+
     def open_session(self, app, request):
         if request.path in app.extensions.get("sessionless_paths", ()):
             return None  # Flask's null session: nothing read, nothing written
-        found = super().open_session(app, request)
+        # Flask-Session reads SESSION_COOKIE_NAME itself; this face's cookie is ours to choose.
+        sid = request.cookies.get(self.get_cookie_name(app))
+        data = self._retrieve_session_data(self._get_store_id(sid)) if sid else None
+        if data is None:
+            found = self.session_class(sid=self._generate_sid(self.sid_length), permanent=self.permanent)
+        else:
+            found = self.session_class(data, sid=sid)
         # The id under which this session was read from Redis; None for a new session.
-        found.stored_sid = found.sid if request.cookies.get(self.get_cookie_name(app)) == found.sid else None
+        found.stored_sid = sid if data is not None else None
         return found
 
     def _upsert_session(self, session_lifetime, session, store_id) -> None:

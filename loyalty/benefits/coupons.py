@@ -60,11 +60,14 @@ def issue(member: Member, template_code: str, *, key: str, source: str = "manual
             raise ValidationError("该优惠券的有效期已过", code=template_code)
         dialect = db.session.get_bind().dialect.name
         insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Coupon)
-        db.session.execute(insert.values(
+        inserted = db.session.execute(insert.values(
             member_id=member.id, template_id=template.id, issued_at=now, valid_from=valid_from,
             valid_until=valid_until, status="issued", issue_key=key, source=source,
-        ).on_conflict_do_nothing(index_elements=["issue_key"]))
+        ).on_conflict_do_nothing(index_elements=["issue_key"]).returning(Coupon.id)).first() is not None
         first = _by_key(key)
+        if inserted:  # this transaction issued it: its notice goes with it
+            from loyalty.notices import events
+            events.coupon_issued(first, template.name, source)
     if first.member_id != member.id:
         raise DuplicateConflict("该发券请求号已用于其他会员", key=key)
     return first

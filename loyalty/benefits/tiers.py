@@ -118,6 +118,9 @@ def after_sale(member: Member, *, now: datetime | None = None, policy: Policy | 
     change = record_change(member.id, current.id if current else None, reached.id,
                      "upgrade" if current else "initial", value, now)
     member.tier_id, member.tier_since, member.trial_until = reached.id, now, None
+    if current is not None and reached.rank > current.rank:
+        from loyalty.notices import events
+        events.tier_up(member.id, change.id, reached, current)
     for tier in tiers:
         if floor_rank < tier.rank <= reached.rank:
             tier_rewards.give(member, tier, now, policy)
@@ -170,6 +173,11 @@ def review(now: datetime | None = None, policy: Policy | None = None) -> dict[st
             db.session.execute(insert(TierChange), [
                 {"member_id": m, "from_tier_id": old, "to_tier_id": target_id, "reason": reason,
                  "metric_value": v, "at": now} for m, old, v in chunk])
+            by_id = {t.id: t for t in tiers}
+            down = [(m, old) for m, old, _ in chunk if by_id[old].rank > by_id[target_id].rank]
+            if down:
+                from loyalty.notices import events
+                events.tier_down(down, by_id[target_id], {t.id: t.name for t in tiers}, now)
         counts["downgraded" if reason == "downgrade" else "trials_ended"] += len(movers)
     db.session.flush()
     return counts

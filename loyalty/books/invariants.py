@@ -2,10 +2,14 @@
 
 Each rule is one set-based query (GROUP BY and joins, no per-row Python) returning the
 rows that break it, and a sentence saying what is wrong with each. `check` runs them
-all; `flask loyalty check` prints the result. Duplicate idempotency keys need no rule:
-a unique constraint makes them impossible.
+all; `flask loyalty check` prints the result. `violations` gives the same as records
+(beancount's shape): the rule, the sentence, and the rows it names as (table, id), so the
+console's books-health panel can link each violation to its rows. Duplicate idempotency
+keys need no rule: a unique constraint makes them impossible.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -76,17 +80,41 @@ RULES: list[tuple[str, str]] = [
 ]
 
 
+# The tables the leading columns of each rule's rows are ids of, rule by rule.
+NAMES: list[tuple[str, ...]] = [
+    ("accounts",), ("accounts",), ("accounts",), ("accounts",), ("point_lots",), ("point_lots",),
+    ("ledger_entries",), ("lot_movements", "accounts", "accounts"), ("point_lots", "ledger_entries"),
+    ("point_lots", "accounts"), ("ledger_entries",), ("ledger_entries",),
+]
+assert len(NAMES) == len(RULES)
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: int                           # its index in RULES
+    message: str                        # the sentence `check` prints
+    rows: tuple[tuple[str, int], ...]   # the rows it concerns: (table, id)
+
+
+def violations(session: Session) -> list[Violation]:
+    """Every violation as a record naming its rows (at most SHOWN per rule; a rule with
+    more adds one record with no rows saying how many more). Empty when the books are sound."""
+    found = []
+    for i, (message, sql) in enumerate(RULES):
+        rows = session.execute(text(f"{sql} LIMIT {SHOWN + 1}")).all()
+        for row in rows[:SHOWN]:
+            named = tuple((table, int(row[j])) for j, table in enumerate(NAMES[i]))
+            found.append(Violation(i, message.format(*row), named))
+        if len(rows) > SHOWN:
+            more = session.execute(text(f"SELECT count(*) FROM ({sql}) AS broken")).scalar_one()
+            found.append(Violation(i, f"... and {more - SHOWN} more like the one above", ()))
+    return found
+
+
 def check(session: Session) -> list[str]:
     """Every violation of the ledger's invariants, one sentence each (at most SHOWN per
     rule, then a line saying how many more); an empty list when the books are sound."""
-    problems = []
-    for message, sql in RULES:
-        rows = session.execute(text(f"{sql} LIMIT {SHOWN + 1}")).all()
-        problems += [message.format(*row) for row in rows[:SHOWN]]
-        if len(rows) > SHOWN:
-            more = session.execute(text(f"SELECT count(*) FROM ({sql}) AS broken")).scalar_one()
-            problems.append(f"... and {more - SHOWN} more like the one above")
-    return problems
+    return [v.message for v in violations(session)]
 
 
 def counts(session: Session) -> tuple[int, int]:

@@ -9,7 +9,7 @@ The sign convention is the one in models/ledger.py: an entry's amount is what it
 to the member's balance (positive credits, negative debits).
 
 Every write to an account or the ledger lives in this module, and each one notes the
-account it changed (loyalty.changes.touch): after the commit, the caches that read the
+account it changed (loyalty.generations.touch): after the commit, the caches that read the
 account (the chat's 积分 reply) see it moved. A new write function here does the same.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db
-from loyalty import changes
+from loyalty import generations
 from loyalty.errors import DuplicateConflict, InsufficientBalance, InsufficientPoints, ValidationError
 from models import Account, LedgerEntry
 
@@ -132,7 +132,7 @@ def post(account: Account, kind: str, amount: int, *, key: str, cause_type: str,
         .execution_options(synchronize_session=False)).first()
     if moved is None:
         raise insufficient(account, needed=-amount, bucket=bucket)
-    changes.touch(changes.account(account.id))
+    generations.touch(generations.account(account.id))
     # The UPDATE already wrote these; record them as loaded so the ORM never writes
     # a stale absolute value back over a concurrent change.
     set_committed_value(account, "balance", moved.balance)

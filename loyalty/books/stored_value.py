@@ -93,6 +93,7 @@ def pay(account: Account, amount_fen: int, *, key: str, cause_type: str, cause_r
     available = {"principal": account.balance - account.bonus_balance, "bonus": account.bonus_balance}
     first = policy.stored_value_spend_first
     order = [first, "bonus" if first == "principal" else "principal"]
+    before = account.balance
     entries, left = [], amount_fen
     for bucket in order:
         n = min(left, available[bucket])
@@ -100,6 +101,9 @@ def pay(account: Account, amount_fen: int, *, key: str, cause_type: str, cause_r
             entries.append(post(account, "payment", -n, key=f"{key}:{bucket}", cause_type=cause_type,
                                 cause_ref=cause_ref, bucket=bucket, now=now))
             left -= n
+    from loyalty.notices import events
+    events.balance_low(account, before, before - amount_fen, key=key, cause_type=cause_type,
+                       cause_ref=cause_ref, policy=policy)
     return entries
 
 

@@ -7,7 +7,7 @@ person goes:
                    characters like a phone column wants, and never a mainland mobile
                    (those start with 1), so the real phone is free to register again and
                    no phone lookup ever finds the erased member
-    plate, vehicle type, preferred grade, birthday, company -> empty
+    plate, vehicle type, preferred grade, birthday, company, vehicle registration date -> empty
     every WeChat binding (openid) -> deleted
     family invitations to the phone -> pending ones deleted, accepted ones keep the
                    placeholder (they record who joined)
@@ -27,7 +27,7 @@ from typing import Callable
 from sqlalchemy import delete, select, update
 
 from extensions import db
-from loyalty import changes
+from loyalty import generations
 from models import FamilyInvite, Member, WeChatBinding
 
 _hooks: list[Callable[[Member], None]] = []
@@ -61,12 +61,12 @@ def erase_member(member_id: int, *, now: datetime | None = None) -> Erased:
         return Erased(member_id, (), True)
     openids = tuple(db.session.scalars(select(WeChatBinding.openid).where(WeChatBinding.member_id == member_id)))
     db.session.execute(delete(WeChatBinding).where(WeChatBinding.member_id == member_id))
-    changes.touch(*map(changes.openid, openids))
+    generations.touch(*map(generations.openid, openids))
     phone, member.phone = member.phone, placeholder(member_id)
     db.session.execute(delete(FamilyInvite).where(FamilyInvite.phone == phone, FamilyInvite.accepted_at.is_(None)))
     db.session.execute(update(FamilyInvite).where(FamilyInvite.phone == phone).values(phone=member.phone))
     member.plate = member.vehicle_type = member.preferred_grade = member.company = None
-    member.birthday = None
+    member.birthday = member.vehicle_registered_on = None
     member.deleted_at = now or datetime.now(timezone.utc)
     for hook in _hooks:
         hook(member)

@@ -73,12 +73,26 @@ def authenticate(username: str, password: str) -> Staff | None:
 def deactivate_staff(username: str) -> Staff:
     """Turn a login off (flushed, not committed): it can no longer log in, and every request
     of a session it holds is refused. Its live sessions are the web side's to end
-    (web.cashier.auth.end_staff_sessions), after the commit. Raises NotFound when no such
+    (web.staff_login.end_staff_sessions), after the commit. Raises NotFound when no such
     username exists."""
     staff = db.session.scalars(select(Staff).where(Staff.username == normalise_username(username))).first()
     if staff is None:
         raise NotFound("用户名不存在", field="username")
     staff.active = False
+    db.session.flush()
+    return staff
+
+
+def set_password(username: str, password: str) -> Staff:
+    """Give a login a new password (flushed, not committed); its live sessions are the web
+    side's to end after the commit, as for deactivate_staff. NotFound for an unknown
+    username, ValidationError for a password that is too short."""
+    staff = db.session.scalars(select(Staff).where(Staff.username == normalise_username(username))).first()
+    if staff is None:
+        raise NotFound("用户名不存在", field="username")
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationError(f"密码至少 {MIN_PASSWORD} 位", field="password")
+    staff.password_hash = generate_password_hash(password)
     db.session.flush()
     return staff
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import String, cast, func, select
 
 from extensions import db
-from loyalty import changes
+from loyalty import generations
 from loyalty.benefits import coupons as coupon_rules
 from loyalty.books.ledger import as_utc, utc
 from loyalty.people.members import account_of, mask_phone
@@ -57,7 +57,7 @@ class PointsStatement:
     recent: list[Movement]
     family: str | None  # the pool's name when the points are a family pool's
     earners: list[Earner]  # who earned what, owner first; empty outside a family
-    # What the statement was read from, as loyalty.changes names (a cache of it is good
+    # What the statement was read from, as loyalty.generations names (a cache of it is good
     # while none of them changed), and when time alone changes it (the soonest expiry).
     sources: tuple[str, ...] = ()
     good_until: datetime | None = None
@@ -131,8 +131,8 @@ def points_statement(member: Member, *, now: datetime | None = None) -> PointsSt
     account = account_of(member, "points")
     family = db.session.get(Family, member.family_id) if member.family_id else None
     expiring = _expiring(account, now)
-    sources = (changes.EVERYTHING, changes.member(member.id), changes.account(account.id)) + (
-        (changes.family(family.id),) if family else ())
+    sources = (generations.EVERYTHING, generations.member(member.id), generations.account(account.id)) + (
+        (generations.family(family.id),) if family else ())
     return PointsStatement(account.balance, expiring, _recent(account, family=family is not None),
                            family.name if family else None, _earners(account, family) if family else [],
                            sources, expiring.at if expiring else None)

@@ -51,6 +51,18 @@ def _yaml_decimal(loader, node):
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _yaml_decimal)
 
 
+def parse_yaml(text: str) -> dict:
+    """A rule book typed as YAML (the console's editor) as a dict, decimals as Decimal;
+    ValidationError when it is not YAML or not a mapping."""
+    try:
+        data = yaml.load(text, Loader=_DecimalLoader)
+    except yaml.YAMLError as exc:
+        raise ValidationError(f"规则文件格式错误：{exc}", field="yaml") from None
+    if not isinstance(data, dict):
+        raise ValidationError("规则文件应为键值表（name、earning、multipliers ...）", field="yaml")
+    return data
+
+
 def load_rules_file(path: str | Path, *, commit: bool = True) -> LoadSummary:
     """Load a rules file (.yaml, .yml or .json) with load_rules; the file's path is recorded."""
     path = Path(path)
@@ -111,10 +123,7 @@ def read_active_ruleset() -> Ruleset:
     """The active ruleset as plain values; tier multipliers (from the tiers) come first.
     No active ruleset: no earning rules, so no points."""
     rule_set = db.session.scalars(select(RuleSet).where(RuleSet.active)).first()
-    tiers = db.session.scalars(select(Tier).order_by(Tier.rank)).all()
-    multipliers = [Multiplier(kind="tier", label=f"{t.name} {format_decimal(t.points_multiplier)}倍",
-                              factor=t.points_multiplier, tiers=frozenset({t.code}))
-                   for t in tiers if t.points_multiplier != 1]
+    multipliers = tier_multipliers(db.session.scalars(select(Tier).order_by(Tier.rank)).all())
     if rule_set is None:
         return Ruleset(multipliers=tuple(multipliers))
     earning = tuple(EarnRule(kind=r.kind, label=r.label, points=r.points, per=r.per,
@@ -127,6 +136,13 @@ def read_active_ruleset() -> Ruleset:
         stations=None if m.stations is None else frozenset(m.stations)) for m in rule_set.multipliers]
     return Ruleset(earning=earning, multipliers=tuple(multipliers), stacking=rule_set.stacking,
                    cap_per_sale=rule_set.cap_per_sale, cap_per_day=rule_set.cap_per_day, name=rule_set.name)
+
+
+def tier_multipliers(tiers) -> list[Multiplier]:
+    """The tiers' own points multipliers (Tier rows or TierSpecs), lowest tier first."""
+    return [Multiplier(kind="tier", label=f"{t.name} {format_decimal(t.points_multiplier)}倍",
+                       factor=t.points_multiplier, tiers=frozenset({t.code}))
+            for t in tiers if t.points_multiplier != 1]
 
 
 def _aware(value):

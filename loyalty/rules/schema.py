@@ -82,6 +82,8 @@ def _text(value, field: str, max_len: int, *, optional: bool = False) -> str | N
         _fail(field, "应为非空文字")
     if len(value.strip()) > max_len:
         _fail(field, f"不能超过 {max_len} 个字")
+    if re.search(r"[\x00-\x1f\x7f]", value):  # PostgreSQL cannot store NUL; no label needs a control character
+        _fail(field, "不能包含控制字符")
     return value.strip()
 
 
@@ -226,16 +228,31 @@ def _tiers(raw) -> list[TierSpec]:
     return specs
 
 
+def _optional_list(data: dict, key: str) -> list:
+    # "earning: 5" is a mistake to name, not a crash.
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        _fail(key, "应为列表")
+    return value
+
+
+def parse_tiers(raw) -> list[TierSpec]:
+    """A whole `tiers` section, validated (the console's tier form checks the ladder with it)."""
+    return _tiers(raw)
+
+
 def parse_document(data) -> Document:
     """The validated document; raises ValidationError naming the first bad field."""
     _mapping(data, "", _TOP)
     caps = _mapping(data.get("caps") or {}, "caps", {"per_sale", "per_day"})
-    earning = [_earning(r, f"earning[{i}]") for i, r in enumerate(data.get("earning") or [])]
+    earning = [_earning(r, f"earning[{i}]") for i, r in enumerate(_optional_list(data, "earning"))]
     selectors = [(r.kind, r.applies_to if r.kind == "per_amount" else r.grade or r.category) for r in earning]
     for i, selector in enumerate(selectors):
         if selectors.index(selector) != i:
             _fail(f"earning[{i}]", "与前面的规则重复（同一油号、品类或范围只能有一条）")
-    multipliers = tuple(_multiplier(m, f"multipliers[{i}]") for i, m in enumerate(data.get("multipliers") or []))
+    multipliers = tuple(_multiplier(m, f"multipliers[{i}]") for i, m in enumerate(_optional_list(data, "multipliers")))
     stacking = data.get("stacking", "multiply")
     if stacking not in STACKING:
         _fail("stacking", "应为 multiply（连乘）或 best_of（取最高）")

@@ -159,6 +159,7 @@ def test_template_message_is_sent_as_utf8(app, fake_wechat):
 
 
 def test_subscribe_message_is_recorded(app, fake_wechat):
+    fake_wechat.accept("o-1", "SUB_EXPIRY")  # WeChat sends one notice per acceptance
     get_client().send_subscribe("o-1", "SUB_EXPIRY", {"thing1": {"value": "积分即将过期"}}, page="/points")
     assert fake_wechat.subscribe_messages == [{"touser": "o-1", "template_id": "SUB_EXPIRY",
                                                "data": {"thing1": {"value": "积分即将过期"}}, "page": "/points"}]

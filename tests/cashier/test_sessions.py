@@ -123,7 +123,7 @@ def test_a_request_in_flight_when_the_session_ends_cannot_bring_it_back(till, lo
     li = login("li")
     copy = cookie_of(li.client)
     with li.client.session_transaction() as in_flight:  # read from Redis before the logout...
-        staff_id = in_flight["staff_id"]
+        staff_id = int(in_flight["_user_id"])  # Flask-Login's key
         assert end_staff_sessions(staff_id) == 1
         in_flight["note"] = "written after the end"  # ...and saved after it (SET XX: a no-op)
     assert get_redis().exists(f"session:{copy}") == 0

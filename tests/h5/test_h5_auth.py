@@ -19,7 +19,7 @@ def test_a_page_without_a_session_goes_to_wechat_with_a_state_and_snsapi_base(cl
     assert location.endswith("#wechat_redirect")
     assert query["scope"] == ["snsapi_base"] and query["appid"] == [app.config["WECHAT_APPID"]]
     assert query["redirect_uri"] == [app.config["PUBLIC_BASE_URL"] + "/m/oauth"]
-    with client.session_transaction() as session:
+    with client.session_transaction("/m/") as session:
         assert session["oauth_state"] == query["state"][0] and len(query["state"][0]) >= 24
         assert session["oauth_next"] == "/m/records"
 
@@ -29,7 +29,7 @@ def test_the_round_trip_signs_the_member_in_and_returns_to_the_page_asked_for(wo
     assert resp.status_code == 302 and resp.headers["Location"] == "/m/records"
     assert fake_wechat.oauth.exchanges == [{"appid": world["app"].config["WECHAT_APPID"],
                                             "openid": "o-ana", "snapshot": False}]
-    with client.session_transaction() as session:
+    with client.session_transaction("/m/") as session:
         assert session["owner"] == member_owner(world["ana"].id) and "oauth_state" not in session
     page = client.get("/m/records")
     assert page.status_code == 200 and "城东加油站" in page.get_data(as_text=True)
@@ -64,7 +64,7 @@ def test_a_snapshot_user_is_never_signed_in_nor_shown_member_data(world, client,
     text = resp.get_data(as_text=True)
     assert resp.status_code == 403 and "请在微信中打开" in text
     assert "138****0011" not in text and "642" not in text
-    with client.session_transaction() as session:
+    with client.session_transaction("/m/") as session:
         assert "owner" not in session and "member_id" not in session
     assert client.get("/m/points").status_code == 302
 
@@ -72,7 +72,7 @@ def test_a_snapshot_user_is_never_signed_in_nor_shown_member_data(world, client,
 def test_an_unbound_openid_is_told_to_bind_in_the_chat(world, client, fake_wechat):
     resp = sign_in(client, fake_wechat, "o-stranger")
     assert resp.status_code == 200 and "回复「绑定」" in resp.get_data(as_text=True)
-    with client.session_transaction() as session:
+    with client.session_transaction("/m/") as session:
         assert "owner" not in session
 
 
@@ -114,7 +114,7 @@ def test_the_code_endpoint_without_a_session_answers_401_json(client):
 def test_next_never_leaves_the_pages(world, client, fake_wechat):
     fake_wechat.oauth_as("o-ana")
     location, _ = oauth_redirect(client, "/m/")
-    with client.session_transaction() as session:
+    with client.session_transaction("/m/") as session:
         session["oauth_next"] = "//evil.example/m/"
     back = urlsplit(requests.get(location, allow_redirects=False, timeout=5).headers["Location"])
     assert client.get(f"{back.path}?{back.query}").headers["Location"] == "/m/"

@@ -1,5 +1,5 @@
 """积分 served from Redis (bot/reply_cache.py), and every write that changes what it shows
-making the next 积分 show the new figure (loyalty/changes.py). Each test first gets the
+making the next 积分 show the new figure (loyalty/generations.py). Each test first gets the
 reply into the cache (proved by a 积分 that runs no SQL at all), then changes the books
 through the real path, then asks again. Times: UTC in, Asia/Shanghai (UTC+8) shown."""
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
     flask staff create --username li --role cashier --station S001 [--name 李雷] [--password ...]
     flask staff deactivate --username li
+    flask staff password --username li [--password ...]
 
 Prints the new login as JSON, never the password; prompts for it (twice, hidden) when
 --password is not given, so it need not sit in the shell history. Deactivating a login
@@ -58,6 +59,21 @@ def deactivate_command(username) -> None:
     ended = end_staff_sessions(staff.id)
     click.echo(json.dumps({"username": staff.username, "active": staff.active, "ended_sessions": ended},
                           ensure_ascii=False))
+
+
+@staff_cli.command("password")
+@click.option("--username", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def password_command(username, password) -> None:
+    """Set a login's password (the demo logins' too) and end all its sessions."""
+    try:
+        staff = staff_rules.set_password(username, password)
+        db.session.commit()
+    except LoyaltyError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    ended = end_staff_sessions(staff.id)
+    click.echo(json.dumps({"username": staff.username, "ended_sessions": ended}, ensure_ascii=False))
 
 
 def init_app(app: Flask) -> None:

@@ -107,7 +107,34 @@ def profile_page(member: Member, *, error: str | None = None, saved: bool = Fals
     return render_template("h5/profile.html", member=member, grades=grades,
                            vehicle_types=profile_rules.VEHICLE_TYPES,
                            prefs=profile_rules.push_preferences(member), csrf=csrf_token(),
-                           error=error, saved=saved), status
+                           error=error, saved=saved, subscribe=subscribe_offer()), status
+
+
+def subscribe_offer() -> dict | None:
+    """The subscription-notice button for the reminder kinds: their template ids, the
+    unused acceptances, and wx.config signed with the shared jsapi_ticket for this page.
+    None (no button) when no reminder kind has a subscription template, or when WeChat
+    cannot give a ticket now (the page still works)."""
+    import logging
+
+    from bot.wechat import get_client
+    from bot.wechat_http import WeChatAPIError
+    from loyalty.notices import acceptances
+    from loyalty.notices.kinds import SPECS, Category
+    from flask import session
+    configured = current_app.config["SUBSCRIBE_TEMPLATES"]
+    templates = [configured[k.value]["template_id"] for k, spec in SPECS.items()
+                 if spec.category is Category.REMINDER and k.value in configured]
+    if not templates:
+        return None
+    try:
+        config = get_client().jssdk_config(request.url)
+    except WeChatAPIError:
+        logging.getLogger("youka.h5").warning("no jsapi_ticket: the subscribe button is hidden", exc_info=True)
+        return None
+    openid = session.get("openid")
+    left = acceptances.left(openid) if openid else {}
+    return {"templates": ",".join(templates), "config": config, "left": sum(left.get(t, 0) for t in templates)}
 
 
 @bp.get("/profile")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from web.wechat_sim import create_fake_wechat
 
@@ -11,6 +12,8 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5001)
     args = parser.parse_args()
+    if (os.environ.get("YOUKA_ENV") or "").strip().lower() == "production":
+        raise SystemExit("the fake WeChat API is for development only (YOUKA_ENV=production)")
     create_fake_wechat().run(host=args.host, port=args.port, threaded=True)
 
 

@@ -89,7 +89,20 @@ def _message(kind: str, required: tuple[str, ...]) -> Response:
     body = json_body()
     if body is None or any(not body.get(name) for name in required):
         return error(47001)
-    return ok(msgid=record(kind, body))
+    code, msgid = state().admit(kind, body, g.generation)
+    if code:
+        return error(code)
+    return ok(msgid=msgid)
+
+
+@bp.get("/cgi-bin/ticket/getticket")
+def getticket() -> Response:
+    if request.args.get("type") != "jsapi":
+        return error(40097)
+    with state().lock:
+        state().tickets_issued += 1
+        number = state().tickets_issued
+    return ok(ticket=f"FAKETICKET{number}_{secrets.token_urlsafe(16)}", expires_in=7200)
 
 
 @bp.post("/cgi-bin/message/template/send")

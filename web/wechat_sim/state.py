@@ -25,6 +25,9 @@ ERRMSG = {
     43004: "require subscribe",
     43101: "user refuse to accept the msg",
     45009: "reach max api daily quota limit",
+    45015: "response out of time limit or subscription is canceled",
+    45047: "out of response count limit",
+    47003: "argument invalid! data.thing1.value invalid",
     40016: "invalid button size",
     40017: "invalid button type",
     40018: "invalid button name size",
@@ -75,6 +78,19 @@ class FakeWeChatState:
             self._failures: dict[str, list[int]] = {}
             self._delays: dict[str, float] = {}
             self.oauth = OAuthState()
+            # Push rules (rules.py): who unfollowed, acceptances left, the chat windows,
+            # client_msg_ids seen, daily quotas and what they used; messages in order.
+            self.unfollowed: set[str] = set()
+            self.acceptances: dict[tuple[str, str], int] = {}
+            self.windows_enforced = False
+            self.last_message: dict[str, float] = {}
+            self.last_event: dict[str, float] = {}
+            self.custom_sent: dict[str, list[float]] = {}
+            self.client_msg_ids: dict[tuple[str, str], tuple[int, float]] = {}
+            self.quotas: dict[str, int] = {"template_messages": 100_000}
+            self.quota_used: dict[str, int] = {}
+            self.messages: list[dict[str, Any]] = []
+            self.tickets_issued = 0
 
     # -- what tests and the control API ask for ---------------------------------
 
@@ -162,9 +178,98 @@ class FakeWeChatState:
         with self.lock:
             return next((q for q in self.qrcodes if q["ticket"] == ticket), None)
 
+    def find_media(self, media_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            return next((m for m in self.media if m["media_id"] == media_id), None)
+
     def latest_menu(self) -> dict[str, Any] | None:
         with self.lock:
             return self.menus[-1] if self.menus else None
+
+    # -- push rules ----------------------------------------------------------------
+
+    def set_following(self, openid: str, following: bool) -> None:
+        with self.lock:
+            (self.unfollowed.discard if following else self.unfollowed.add)(openid)
+
+    def accept(self, openid: str, template_id: str, times: int = 1) -> None:
+        """The member accepted a subscription template `times` times (one notice each)."""
+        with self.lock:
+            key = (openid, template_id)
+            self.acceptances[key] = self.acceptances.get(key, 0) + times
+
+    def interact(self, openid: str, kind: str = "message", at: float | None = None) -> None:
+        """The member wrote (`message`) or clicked / followed / scanned (`event`)."""
+        with self.lock:
+            (self.last_message if kind == "message" else self.last_event)[openid] = at or time.time()
+            if kind == "message":
+                self.last_event.setdefault(openid, 0)
+            self.custom_sent[openid] = []
+
+    def set_quota(self, kind: str, limit: int) -> None:
+        with self.lock:
+            self.quotas[kind] = limit
+
+    def admit(self, kind: str, body: dict[str, Any], generation: int) -> tuple[int, int]:
+        """Apply the rules to one message; record it when it passes. Returns (errcode,
+        msgid): errcode 0 with the msgid, or the refusal's errcode."""
+        from web.wechat_sim.rules import data_ok
+        now = time.time()
+        openid = str(body.get("touser"))
+        with self.lock:
+            if openid in self.unfollowed:
+                return 43004, 0
+            if kind == "template_messages":
+                if not data_ok(body.get("data")):
+                    return 47003, 0
+                cmid = body.get("client_msg_id")
+                if cmid:
+                    seen = self.client_msg_ids.get((openid, str(cmid)))
+                    if seen and now - seen[1] < 600:
+                        return 0, seen[0]
+            if kind == "subscribe_messages":
+                if not data_ok(body.get("data")):
+                    return 47003, 0
+                key = (openid, str(body.get("template_id")))
+                if self.acceptances.get(key, 0) <= 0:
+                    return 43101, 0
+            if kind == "custom_messages" and self.windows_enforced:
+                wrote = self.last_message.get(openid)
+                evented = self.last_event.get(openid) or 0
+                sent = self.custom_sent.setdefault(openid, [])
+                if now - evented < 60:
+                    if len(sent) >= 3:
+                        return 45047, 0
+                elif wrote is None or now - wrote > 48 * 3600:
+                    return 45015, 0
+                elif len(sent) >= 5:
+                    return 45047, 0
+            limit = self.quotas.get(kind)
+            if limit is not None and self.quota_used.get(kind, 0) >= limit:
+                return 45009, 0
+            if generation != self.generation:
+                return 0, 0
+            self.quota_used[kind] = self.quota_used.get(kind, 0) + 1
+            if kind == "subscribe_messages":
+                self.acceptances[(openid, str(body.get("template_id")))] -= 1
+            if kind == "custom_messages":
+                self.custom_sent.setdefault(openid, []).append(now)
+            bucket: list[dict[str, Any]] = getattr(self, kind)
+            bucket.append(body)
+            msgid = len(self.messages) + 1
+            self.messages.append({"seq": msgid, "kind": kind.removesuffix("_messages"), "touser": openid,
+                                  "at": now, "body": body})
+            if kind == "template_messages" and body.get("client_msg_id"):
+                self.client_msg_ids[(openid, str(body["client_msg_id"]))] = (msgid, now)
+            return 0, msgid
+
+    def list_messages(self, kind: str | None = None, touser: str | None = None, since: int = 0,
+                      limit: int = 1000) -> list[dict[str, Any]]:
+        """Recorded pushes in order (seq ascending), filtered: GET /_sim/messages."""
+        with self.lock:
+            found = [m for m in self.messages if m["seq"] > since and (kind is None or m["kind"] == kind)
+                     and (touser is None or m["touser"] == touser)]
+            return found[:limit]
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:

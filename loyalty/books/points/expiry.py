@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, bindparam, text
 
 from extensions import db
-from loyalty import changes
+from loyalty import generations
 from loyalty.books.ledger import utc
 from models import Account, PointLot
 
@@ -90,7 +90,7 @@ def expire_due(now: datetime | None = None) -> int:
             expired_accounts = result.rowcount
     _forget_loaded_balances()
     if expired_accounts:
-        changes.touch(changes.EVERYTHING)  # any number of accounts, in set-based SQL the ORM never saw
+        generations.touch(generations.EVERYTHING)  # any number of accounts, in set-based SQL the ORM never saw
     return expired_accounts
 
 

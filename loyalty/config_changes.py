@@ -1,0 +1,154 @@
+"""Every configuration change the console makes, one function per kind, each one
+transaction that also writes its change record (loyalty.changes):
+
+    save_rule_book(yaml_text, ...)            the earning rules (and tiers, if the YAML has them)
+    save_tier(code, form, ...)                one tier's threshold and privileges
+    save_coupon_template(code, form, ...)     create or edit a coupon template
+    save_reward(code, form, ...)              create or edit a rewards-catalogue item
+    save_topup_bonus_rule(rule_id, form, ...) create (rule_id None) or edit a top-up bonus rule
+
+Each validates, reads the object before, applies, reads it after, and ends in `_commit`,
+the one place every configuration change passes: the record is written there, and so
+is anything else a change must do (a cache of reference data bumps its version there).
+Each commits; a bad value raises ValidationError naming the field and changes nothing.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from extensions import db
+from loyalty import changes
+from loyalty.config_fields import COUPON_TEMPLATE, REWARD, TIER, TOPUP_BONUS_RULE, check_code, clean
+from loyalty.errors import NotFound, ValidationError
+from loyalty.rules import export
+from loyalty.rules.loader import LoadSummary, forget_cached_ruleset, load_rules, parse_yaml
+from loyalty.rules.schema import parse_tiers
+from models import CouponTemplate, RewardItem, Staff, Tier, TopupBonusRule
+
+
+def _commit(kind: str, key: str, action: str, before: dict | None, after: dict | None, *,
+            staff: Staff, reason: str, now: datetime | None) -> None:
+    """Record the change and commit it with the change itself: the one exit of every edit."""
+    try:
+        changes.record(kind, key, action, staff=staff, reason=reason, before=before, after=after, now=now)
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or "constraint"
+        raise ValidationError(f"设置不完整或超出允许范围（{constraint}）", field=constraint) from None
+    except Exception:  # the error itself goes on up; nothing half-written stays
+        db.session.rollback()
+        raise
+
+
+def _flush_or_refuse() -> None:
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        db.session.rollback()
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or "constraint"
+        raise ValidationError(f"设置不完整或超出允许范围（{constraint}）", field=constraint) from None
+
+
+def save_rule_book(yaml_text: str, *, staff: Staff, reason: str, now: datetime | None = None) -> LoadSummary:
+    """Replace the active rule book with the YAML an operator typed (docs/rules.md); a
+    `tiers` section replaces the tiers too. The record holds both documents, tiers included."""
+    reason = changes.require_reason(reason)
+    data = parse_yaml(yaml_text)
+    before = export.rule_book(with_tiers=True)
+    try:
+        summary = load_rules(data, source="console", commit=False)
+    except Exception:
+        db.session.rollback()
+        raise
+    forget_cached_ruleset()
+    _commit("rule_book", "active", "update", before, export.rule_book(with_tiers=True),
+            staff=staff, reason=reason, now=now)
+    return summary
+
+
+def save_tier(code: str, form, *, staff: Staff, reason: str, now: datetime | None = None) -> Tier:
+    """Edit one tier (its code stays); the whole ladder must still hold (thresholds rising
+    from 0, loyalty.rules.schema), and a reward coupon must exist."""
+    reason = changes.require_reason(reason)
+    tier = db.session.scalars(select(Tier).where(Tier.code == code)).first()
+    if tier is None:
+        raise NotFound("等级不存在", field="code")
+    values = clean(TIER, form)
+    ladder = export.tiers()
+    for item in ladder:
+        if item["code"] == code:
+            item.update({k: v for k, v in values.items() if v is not None})
+            for optional in ("perks", "upgrade_reward_coupon"):
+                if values[optional] is None:
+                    item.pop(optional, None)
+    spec = next(s for s in parse_tiers(ladder) if s.code == code)
+    if spec.upgrade_reward_coupon and _template(spec.upgrade_reward_coupon) is None:
+        raise ValidationError(f"优惠券模板 {spec.upgrade_reward_coupon} 不存在", field="upgrade_reward_coupon")
+    before = changes.snapshot(tier, [f.name for f in TIER])
+    for name, value in spec.fields().items():
+        if name != "is_trial":
+            setattr(tier, name, value)
+    _flush_or_refuse()
+    forget_cached_ruleset()
+    _commit("tier", code, "update", before, changes.snapshot(tier, [f.name for f in TIER]),
+            staff=staff, reason=reason, now=now)
+    return tier
+
+
+def _template(code: str) -> CouponTemplate | None:
+    return db.session.scalars(select(CouponTemplate).where(CouponTemplate.code == code)).first()
+
+
+def _save(model, kind: str, row, fields, values: dict, *, create: dict, staff, reason, now):
+    names = [f.name for f in fields]
+    before = None if row is None else changes.snapshot(row, names)
+    if row is None:
+        row = model(**create)
+        db.session.add(row)
+    for name, value in values.items():
+        setattr(row, name, value)
+    _flush_or_refuse()
+    key = create.get("code") or str(row.id)
+    _commit(kind, key, "create" if before is None else "update", before, changes.snapshot(row, names),
+            staff=staff, reason=reason, now=now)
+    return row
+
+
+def save_coupon_template(code: str, form, *, staff: Staff, reason: str, now: datetime | None = None) -> CouponTemplate:
+    """Create the template `code`, or edit it. Coupons already issued keep their terms
+    where they hold them (validity); the template's discount terms apply to later sales."""
+    reason, code = changes.require_reason(reason), check_code(code)
+    values = clean(COUPON_TEMPLATE, form)
+    values["min_spend_fen"] = values["min_spend_fen"] or 0
+    return _save(CouponTemplate, "coupon_template", _template(code), COUPON_TEMPLATE, values,
+                 create={"code": code}, staff=staff, reason=reason, now=now)
+
+
+def save_reward(code: str, form, *, staff: Staff, reason: str, now: datetime | None = None) -> RewardItem:
+    """Create the catalogue item `code`, or edit it (price, stock, per-member limit, window)."""
+    reason, code = changes.require_reason(reason), check_code(code)
+    values = clean(REWARD, form)
+    values["sort_order"] = values["sort_order"] or 0
+    if values["coupon_template_code"] and _template(values["coupon_template_code"]) is None:
+        raise ValidationError("优惠券模板不存在", field="coupon_template_code")
+    row = db.session.scalars(select(RewardItem).where(RewardItem.code == code)).first()
+    return _save(RewardItem, "reward", row, REWARD, values, create={"code": code},
+                 staff=staff, reason=reason, now=now)
+
+
+def save_topup_bonus_rule(rule_id: int | None, form, *, staff: Staff, reason: str,
+                          now: datetime | None = None) -> TopupBonusRule:
+    """Create a top-up bonus rule (rule_id None) or edit rule `rule_id`."""
+    reason = changes.require_reason(reason)
+    values = clean(TOPUP_BONUS_RULE, form)
+    row = None
+    if rule_id is not None:
+        row = db.session.get(TopupBonusRule, rule_id)
+        if row is None:
+            raise NotFound("充值赠送规则不存在", field="rule_id")
+    return _save(TopupBonusRule, "topup_bonus_rule", row, TOPUP_BONUS_RULE, values, create={},
+                 staff=staff, reason=reason, now=now)

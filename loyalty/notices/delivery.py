@@ -1,0 +1,346 @@
+"""Delivering outbox rows: intent before the call, outcome after, reconcile after a crash.
+
+    claim(ids, now)       lock the due rows (FOR UPDATE SKIP LOCKED), decide each by the
+                          policy, write the intent (`sending` + a delivery row) or the
+                          reason not to send; commits; returns the notices to send
+    finish(results, now)  write each outcome (sent, retry later, failed, channel closed); commits
+    reconcile(now)        rows left `sending` past their lease (the worker died): a template
+                          message is sent again with the same client_msg_id, which WeChat
+                          sends once per openid within 10 minutes; any other channel is marked
+                          `unknown` and never sent twice; commits
+
+Nothing here talks to WeChat: jobs/notify.py calls the senders (bot/channels) between
+claim and finish.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from flask import current_app, render_template
+from sqlalchemy import insert, select, update
+
+from extensions import db
+from loyalty.notices import facts as facts_
+from loyalty.notices import kinds, policy, recipients
+from loyalty.policy import BUSINESS_TZ
+from models import Delivery, Follower, Member, NoticeAcceptance, Outbox, WeChatBinding
+
+log = logging.getLogger("youka.notices")
+
+LEASE = timedelta(seconds=60)     # a `sending` row untouched this long is reconciled
+TEMPLATE_DEDUP = timedelta(minutes=9)  # inside WeChat's 10 minutes for client_msg_id
+MAX_ATTEMPTS = 8
+
+
+@dataclass
+class Notice:
+    """One push about to go out on one channel."""
+    outbox_id: int
+    kind: str
+    channel: str
+    member_id: int
+    openid: str | None
+    phone: str | None
+    fields: dict[str, Any]
+    text: str
+    template_id: str | None = None   # the subscription template (its acceptance is spent)
+    attempt: int = 1
+
+    @property
+    def client_msg_id(self) -> str:
+        """Deterministic per outbox row: a re-sent row is the same message to WeChat."""
+        return f"youka-{self.outbox_id}"
+
+
+@dataclass
+class Result:
+    notice: Notice
+    errcode: int | None = 0        # 0: sent; None: no answer (network)
+    error: str | None = None
+    retry_at: datetime | None = None   # set for retryable failures and a spent quota
+    extra: dict = field(default_factory=dict)
+
+
+def rules() -> policy.Rules:
+    """The policy's rules from the app's configuration."""
+    cfg = current_app.config
+    quiet = cfg["NOTICE_QUIET_HOURS"]
+    quiet = "00:00-00:00" if quiet in ("", "off", None) else quiet  # "off" (or equal ends): none
+    start, end = quiet.split("-")
+    return policy.Rules(quiet_start=time.fromisoformat(start), quiet_end=time.fromisoformat(end),
+                        marketing_cap=int(cfg["NOTICE_MARKETING_CAP"]),
+                        template_kinds=frozenset(cfg["NOTICE_TEMPLATES"]),
+                        subscribe_templates={k: v["template_id"] for k, v in cfg["SUBSCRIBE_TEMPLATES"].items()})
+
+
+def text_of(kind: str, fields: dict) -> str:
+    """The notice as one Chinese text (customer-service messages, SMS): templates/notices/<kind>.txt."""
+    return render_template(f"notices/{kind}.txt", **fields).strip()
+
+
+def next_business_day(now: datetime) -> datetime:
+    """00:00 Shanghai after `now` (a spent daily quota resets then)."""
+    day = now.astimezone(BUSINESS_TZ).date() + timedelta(days=1)
+    return datetime.combine(day, time(0), BUSINESS_TZ).astimezone(now.tzinfo)
+
+
+def claim(ids: list[int], now: datetime) -> list[Notice]:
+    """Decide and record intent for the due, unlocked rows among `ids` (commits)."""
+    rows = db.session.execute(
+        select(Outbox.id, Outbox.kind, Outbox.member_id, Outbox.payload, Outbox.attempts)
+        .where(id_in(Outbox.id, ids), Outbox.status == "pending",
+               (Outbox.next_attempt_at.is_(None)) | (Outbox.next_attempt_at <= now))
+        .order_by(Outbox.id).with_for_update(skip_locked=True)).all()
+    if not rows:
+        db.session.rollback()
+        return []
+    people, closed = recipients.load({r.member_id for r in rows if r.member_id is not None},
+                                     [r.id for r in rows if r.attempts > 0], now)
+    the_rules = rules()
+    outbox_updates: list[dict] = []
+    deliveries: list[dict] = []
+    planned: list[tuple[Any, policy.Decision, dict]] = []
+    for row in rows:
+        decision, fields = _decide(row, people, closed, now, the_rules)
+        attempt = row.attempts + (1 if decision.send else 0)
+        base = {"outbox_id": row.id, "member_id": row.member_id, "kind": row.kind, "attempt": max(attempt, 1),
+                "errcode": None, "finished_at": None if decision.send else now, "created_at": now}
+        if decision.send:
+            if decision.channel is kinds.Channel.SUBSCRIBE and not _spend(people[row.member_id].openid,
+                                                                       decision.template_id, row.id, now):
+                continue  # another job took the last acceptance: decided again next time
+            outbox_updates.append({"id": row.id, "status": "sending", "channel": decision.channel.value,
+                                   "attempts": "+1", "next_attempt_at": now + LEASE, "last_error": None})
+            deliveries.append({**base, "channel": decision.channel.value, "outcome": "sending", "reason": None})
+            planned.append((row, decision, fields))
+            _count(people[row.member_id], row.kind, decision)
+        elif decision.defer_until is not None:
+            outbox_updates.append({"id": row.id, "next_attempt_at": decision.defer_until, "last_error": decision.reason})
+            deliveries.append({**base, "channel": None, "outcome": "deferred", "reason": decision.reason})
+        else:
+            outbox_updates.append({"id": row.id, "status": "skipped", "last_error": decision.reason})
+            deliveries.append({**base, "channel": None, "outcome": "skipped", "reason": decision.reason})
+    _apply(Outbox, outbox_updates, {"attempts": Outbox.attempts + 1})
+    _insert_deliveries(deliveries)
+    notices = []
+    for row, decision, fields in planned:
+        person = people[row.member_id]
+        channel = decision.channel.value
+        notices.append(Notice(row.id, row.kind, channel, row.member_id, person.openid,
+                              person.phone, fields,
+                              text_of(row.kind, fields) if channel in ("custom", "sms") else "",
+                              decision.template_id, attempt))
+    db.session.commit()
+    return notices
+
+
+def _decide(row, people, closed, now, the_rules) -> tuple[policy.Decision, dict]:
+    person = people.get(row.member_id) if row.member_id is not None else None
+    if person is None:
+        return policy.Decision(reason="no_member"), {}
+    try:
+        payload = json.loads(row.payload)
+        entry = kinds.spec(row.kind)
+        fields = entry.fields(payload, facts_.load(entry.facts, payload))
+    except facts_.MissingFact:
+        return policy.Decision(reason="gone"), {}
+    except (KeyError, ValueError, TypeError):
+        log.exception("outbox row %s: bad %s payload", row.id, row.kind)
+        return policy.Decision(reason="bad_payload"), {}
+    if row.id in closed:
+        person = _with(person, closed_channels=closed[row.id])
+    return policy.decide(person, row.kind, now, the_rules), fields
+
+
+def _with(person: policy.Recipient, **changes) -> policy.Recipient:
+    from dataclasses import replace
+    return replace(person, **changes)
+
+
+def _count(person: policy.Recipient, kind: str, decision: policy.Decision) -> None:
+    """Two notices to one member in one batch see each other (caps, windows, acceptances)."""
+    # Recipients are frozen; the batch's dict holds them, so count through object.__setattr__.
+    if decision.channel is kinds.Channel.CUSTOM:
+        object.__setattr__(person, "custom_sent_in_window", person.custom_sent_in_window + 1)
+    if decision.channel is kinds.Channel.SUBSCRIBE and decision.template_id:
+        person.acceptances[decision.template_id] -= 1
+    if kind in recipients.MARKETING_KINDS:
+        object.__setattr__(person, "marketing_this_week", person.marketing_this_week + 1)
+
+
+def _spend(openid: str | None, template_id: str | None, outbox_id: int, now: datetime) -> bool:
+    """Spend one acceptance of `template_id` (the oldest); False if none is left."""
+    found = db.session.scalar(
+        select(NoticeAcceptance.id).where(NoticeAcceptance.openid == openid,
+                                          NoticeAcceptance.template_id == template_id,
+                                          NoticeAcceptance.used_at.is_(None))
+        .order_by(NoticeAcceptance.id).limit(1).with_for_update(skip_locked=True))
+    if found is None:
+        return False
+    db.session.execute(update(NoticeAcceptance).where(NoticeAcceptance.id == found)
+                       .values(used_at=now, outbox_id=outbox_id))
+    return True
+
+
+DELIVERY_COLUMNS = ("outbox_id", "member_id", "kind", "channel", "outcome", "errcode", "reason", "attempt",
+                    "created_at", "finished_at")
+
+
+def _insert_deliveries(rows: list[dict]) -> None:
+    """The batch's delivery rows in one statement: on PostgreSQL an INSERT ... SELECT
+    FROM unnest(arrays), ten parameters for any number of rows."""
+    if not rows:
+        return
+    if db.session.get_bind().dialect.name != "postgresql":
+        db.session.execute(insert(Delivery), rows)
+        return
+    from sqlalchemy import text
+    types = {"outbox_id": "bigint[]", "member_id": "int[]", "kind": "text[]", "channel": "text[]",
+             "outcome": "text[]", "errcode": "int[]", "reason": "text[]", "attempt": "int[]",
+             "created_at": "timestamptz[]", "finished_at": "timestamptz[]"}
+    columns = ", ".join(DELIVERY_COLUMNS)
+    arrays = ", ".join(f"CAST(:{c} AS {types[c]})" for c in DELIVERY_COLUMNS)
+    db.session.execute(text(f"INSERT INTO deliveries ({columns}) SELECT * FROM unnest({arrays})"),
+                       {c: [r[c] for r in rows] for c in DELIVERY_COLUMNS})
+
+
+def _apply(model, changes: list[dict], expressions: dict | None = None, key=None, where=None) -> None:
+    """Write per-row changes as one UPDATE ... WHERE id IN (...) per distinct set of
+    values: a chunk of 200 rows that all went out is one statement, not 200.
+    `expressions` turns a marker value (the string "+1") into SQL (attempts + 1)."""
+    groups: dict[tuple, list[int]] = {}
+    for change in changes:
+        values = tuple(sorted((k, v) for k, v in change.items() if k != "id"))
+        groups.setdefault(values, []).append(change["id"])
+    for values, ids in groups.items():
+        assigned = {k: (expressions[k] if expressions and k in expressions and v == "+1" else v) for k, v in values}
+        statement = update(model).where(id_in(key if key is not None else model.id, ids))
+        if where is not None:
+            statement = statement.where(where)
+        db.session.execute(statement.values(**assigned).execution_options(synchronize_session=False))
+
+
+SENT = """WITH sent AS (UPDATE outbox SET status = 'sent', sent_at = :now, next_attempt_at = NULL, last_error = NULL
+                      WHERE id = ANY(:ids) RETURNING id)
+UPDATE deliveries SET outcome = 'sent', errcode = 0, finished_at = :now
+WHERE outbox_id IN (SELECT id FROM sent) AND outcome = 'sending'"""
+
+
+def _mark_sent(ids: list[int], now: datetime) -> None:
+    """The rows that went out and their intents: one statement on PostgreSQL."""
+    if not ids:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+        db.session.execute(text(SENT), {"ids": ids, "now": now})
+        return
+    _apply(Outbox, [{"id": i, "status": "sent", "sent_at": now, "next_attempt_at": None, "last_error": None}
+                    for i in ids])
+    _apply(Delivery, [{"id": i, "outcome": "sent", "errcode": 0, "finished_at": now} for i in ids],
+           key=Delivery.outbox_id, where=Delivery.outcome == "sending")
+
+
+def id_in(column, ids: list[int]):
+    """`column IN ids`: on PostgreSQL as `= ANY(array)`, one parameter however many ids
+    (an IN list of 200 parameters is a new statement text for every length)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import any_, literal
+        from sqlalchemy.dialects.postgresql import ARRAY
+        return column == any_(literal(list(ids), ARRAY(column.type)))
+    return column.in_(list(ids))
+
+
+def backoff(attempt: int) -> timedelta:
+    """30 s, 1 min, 2 min, ... at most an hour."""
+    return timedelta(seconds=min(30 * 2 ** max(attempt - 1, 0), 3600))
+
+
+def finish(results: list[Result], now: datetime) -> None:
+    """Write each push's outcome (commits)."""
+    if not results:
+        return
+    outbox_updates, delivery_updates, unfollowed, sent = [], [], [], []
+    for r in results:
+        n = r.notice
+        code = r.errcode
+        if code == 0:
+            sent.append(n.outbox_id)
+            continue
+        error = (r.error or f"errcode {code}")[:200]
+        attempts_left = n.attempt < MAX_ATTEMPTS or code == 45009
+        if r.retry_at is not None and attempts_left:
+            outbox_updates.append({"id": n.outbox_id, "status": "pending", "next_attempt_at": r.retry_at,
+                                   "last_error": error})
+            delivery_updates.append({"id": n.outbox_id, "outcome": "retry", "errcode": code, "finished_at": now,
+                                     "reason": "quota" if code == 45009 else "retry"})
+        elif code in (43101, 45015, 45047):
+            # Final for this channel only: decided again at once without it.
+            outbox_updates.append({"id": n.outbox_id, "status": "pending", "next_attempt_at": None,
+                                   "last_error": error})
+            delivery_updates.append({"id": n.outbox_id, "outcome": "failed", "errcode": code, "finished_at": now,
+                                     "reason": "channel_closed"})
+        else:
+            if code == 43004 and n.openid:
+                unfollowed.append(n.openid)
+            outbox_updates.append({"id": n.outbox_id, "status": "failed", "next_attempt_at": None,
+                                   "last_error": error})
+            delivery_updates.append({"id": n.outbox_id, "outcome": "failed", "errcode": code, "finished_at": now,
+                                     "reason": "not_following" if code == 43004 else
+                                     ("gave_up" if r.retry_at is not None else "refused")})
+    _mark_sent(sent, now)
+    _apply(Outbox, outbox_updates)
+    # A row has one delivery `sending` at a time: the intent this outcome finishes.
+    _apply(Delivery, delivery_updates, key=Delivery.outbox_id, where=Delivery.outcome == "sending")
+    for openid in unfollowed:
+        mark_unfollowed(openid, now)
+    db.session.commit()
+
+
+def mark_unfollowed(openid: str, now: datetime) -> None:
+    """WeChat says this openid no longer follows (43004): no WeChat push until it follows again."""
+    follower = db.session.scalar(select(Follower).where(Follower.openid == openid))
+    if follower is None:
+        db.session.add(Follower(openid=openid, subscribed=False, unsubscribed_at=now))
+    else:
+        follower.subscribed = False
+        follower.unsubscribed_at = follower.unsubscribed_at or now
+    bound = select(WeChatBinding.member_id).where(WeChatBinding.openid == openid).scalar_subquery()
+    db.session.execute(update(Member).where(Member.id == bound).values(following=False))
+    db.session.flush()
+
+
+def reconcile(now: datetime) -> dict[str, int]:
+    """Rows left `sending` past their lease (commits). Returns counts by what was done."""
+    stale = db.session.execute(
+        select(Outbox.id, Outbox.channel).where(Outbox.status == "sending", Outbox.next_attempt_at < now)
+        .with_for_update(skip_locked=True)).all()
+    if not stale:
+        db.session.rollback()
+        return {"resend": 0, "unknown": 0}
+    latest = dict(db.session.execute(
+        select(Delivery.outbox_id, Delivery.created_at).where(id_in(Delivery.outbox_id, [s.id for s in stale]),
+                                                              Delivery.outcome == "sending")).all())
+    resend, unknown = [], []
+    for row in stale:
+        started = latest.get(row.id)
+        if row.channel == "template" and started is not None and now - started < TEMPLATE_DEDUP:
+            resend.append(row.id)
+        else:
+            unknown.append(row.id)
+    if resend:
+        db.session.execute(update(Outbox).where(id_in(Outbox.id, resend))
+                           .values(status="pending", next_attempt_at=None, last_error="reconciled: resend"))
+        # The attempt's outcome is unknown; the resend carries the same client_msg_id.
+        db.session.execute(update(Delivery).where(id_in(Delivery.outbox_id, resend), Delivery.outcome == "sending")
+                           .values(outcome="retry", reason="worker_lost", finished_at=now))
+    if unknown:
+        db.session.execute(update(Outbox).where(id_in(Outbox.id, unknown))
+                           .values(status="unknown", next_attempt_at=None, last_error="worker lost mid-send"))
+        db.session.execute(update(Delivery).where(id_in(Delivery.outbox_id, unknown), Delivery.outcome == "sending")
+                           .values(outcome="unknown", reason="worker_lost", finished_at=now))
+    db.session.commit()
+    return {"resend": len(resend), "unknown": len(unknown)}

@@ -1,0 +1,61 @@
+"""The operators' console (PRODUCT M14) under /admin: thin server-rendered pages over loyalty/.
+
+    access.py    who may open which page: the console_page / hq_page decorators (roles), CSRF on writes
+    members.py   search, the member's file, revealing a phone, manual adjustments and their approval
+    config.py    the rule book (YAML, preview), tiers, coupon templates, rewards, top-up bonus rules
+    changes.py   the change records: one object's, and the timeline
+    inbox.py     feedback tickets and invoice requests
+    books.py     the books-health panel (loyalty.books.invariants)
+
+The login is the till's (web/staff_login.py, one login system): an anonymous visitor is
+sent to /cashier/login and back. Scopes (what a station manager sees) are
+loyalty.people.staff_scope's. Templates: templates/admin/.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, redirect, render_template, url_for
+
+from loyalty.errors import LoyaltyError
+from loyalty.policy import BUSINESS_TZ
+from loyalty.till.pricing import fen_to_yuan
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+STATUS = {"validation_error": 400, "not_allowed": 403, "not_found": 404}
+
+
+@bp.errorhandler(LoyaltyError)
+def loyalty_error(exc: LoyaltyError):
+    status = STATUS.get(exc.code, 409)
+    return render_template("admin/error.html", message=exc.message, status=status), status
+
+
+@bp.errorhandler(413)
+def too_large(exc):
+    return render_template("admin/error.html", message="提交的内容过大", status=413), 413
+
+
+@bp.context_processor
+def _csrf() -> dict:
+    from web.csrf import csrf_token
+    return {"csrf_token": csrf_token}
+
+
+@bp.app_template_filter("yuan")
+def yuan(fen) -> str:
+    return "" if fen is None else fen_to_yuan(int(fen))
+
+
+@bp.app_template_filter("local")
+def local(moment) -> str:
+    from loyalty.books.ledger import as_utc
+    return "" if moment is None else as_utc(moment).astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.get("/login")
+def login():
+    return redirect(url_for("cashier.login", next=url_for("admin.home")))
+
+
+def init_app(app: Flask) -> None:
+    from web.admin import books, changes, config, inbox, members, pages  # noqa: F401  (routes register on bp)
+    app.register_blueprint(bp)
