@@ -17,6 +17,7 @@ import extensions
 import handlers
 import jobs.notify
 import loyalty.cli
+import loyalty.generations
 import loyalty.notices.cli
 import web
 import web.api.cli
@@ -42,6 +43,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
 
     extensions.init_db(app)        # SQLAlchemy + migrations (SQLite under instance/ by default)
     extensions.init_redis(app)     # Redis, connected on first use (embedded by default)
+    loyalty.generations.init_app(app)  # what each commit changed, published to Redis for the caches that read it
     behind_proxy(app)              # PROXY_FIX_X_FOR: the client's address and scheme as the proxy saw them
     web.sessions.init_app(app)     # server-side sessions in Redis (Flask-Session); the cookie is an id
     web.staff_login.init_app(app)  # Flask-Login: the staff of the till and the console, over those sessions

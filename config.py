@@ -135,6 +135,9 @@ class Config:
     WECHAT_REPLAY_WINDOW: int = 300
     # How long a delivered message's id (and its reply) is remembered for dedup.
     WECHAT_DEDUP_TTL: int = 600
+    # The longest a cached reply (积分; bot/reply_cache.py) is kept; it is dropped sooner
+    # when what it was read from changes. At most a day.
+    WECHAT_REPLY_CACHE_TTL: int = 3600
     # Idle time after which a multi-step conversation times out (the member is told so).
     CONVERSATION_TTL: int = 600
     # Where members reach the H5 pages (the chat's links, e.g. 记录 -> <PUBLIC_BASE_URL>/m/records).
@@ -234,6 +237,7 @@ class Config:
             WECHAT_REPLY_BUDGET=env_float("WECHAT_REPLY_BUDGET", 4.0),
             WECHAT_HTTP_TIMEOUT=env_float("WECHAT_HTTP_TIMEOUT", 8.0),
             MEMBER_CODE_TTL=env_int("MEMBER_CODE_TTL", 60),
+            WECHAT_REPLY_CACHE_TTL=env_int("WECHAT_REPLY_CACHE_TTL", 3600),
             ECARD_UPLOAD_TIMEOUT=env_float("ECARD_UPLOAD_TIMEOUT", 2.0),
             LOYALTY_REFERRAL_POINTS_REFERRER=env_int("LOYALTY_REFERRAL_POINTS_REFERRER", 200),
             LOYALTY_REFERRAL_POINTS_REFERRED=env_int("LOYALTY_REFERRAL_POINTS_REFERRED", 100),

@@ -87,6 +87,16 @@ def init_redis(app: Flask) -> None:
     app.extensions["redis"] = None
 
 
+def redis_script(source: str, app: Flask | None = None):
+    """A Lua script on this app's Redis, registered once per app (EVALSHA from then on)."""
+    app = app or current_app
+    scripts = app.extensions.setdefault("redis_scripts", {})
+    script = scripts.get(source)
+    if script is None:
+        script = scripts[source] = get_redis(app).register_script(source)
+    return script
+
+
 def get_redis(app: Flask | None = None) -> redis.Redis:
     """This app's Redis client (the current app's by default), connected on first use."""
     app = app or current_app

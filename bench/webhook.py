@@ -365,6 +365,9 @@ class Bench:
                   f"{len(self.results) - self.built} were built during the timed run", file=sys.stderr)
         samples: list[str] = []
         errors = verify(self.server, self.target, self.prepared, self.warm + self.results, samples)
+        if errors:  # what the server said about them (its log is gone after the run)
+            print(f"{self.target.label}: the last lines of its server's log:\n{self.gunicorn.tail(40)}",
+                  file=sys.stderr)
         return Stats(self.target.label, len(self.results), errors, self.seconds,
                      [r.latency for r in self.results if not r.error], samples)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
@@ -73,11 +74,12 @@ class Message:
     def account(self) -> str:
         return self.fields["ToUserName"]
 
-    @property
+    # Read by every route's test: worked out once per message.
+    @cached_property
     def type(self) -> str:
         return self.fields["MsgType"].lower()
 
-    @property
+    @cached_property
     def event(self) -> str:
         return self.get("Event").lower() if self.type == "event" else ""
 
@@ -85,7 +87,7 @@ class Message:
     def event_key(self) -> str:
         return self.get("EventKey")
 
-    @property
+    @cached_property
     def content(self) -> str:
         return self.get("Content").strip()
 

@@ -22,6 +22,7 @@ is what the help reply lists: exactly the registered commands, in routing-table 
 """
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -40,6 +41,8 @@ class Turn:
     accepted: Any = None
     # The bound member, set by handlers.guard.member_required (bot/ knows nothing of loyalty).
     member: Any = None
+    # What a @router.cached handler said about its reply: (counter keys, until) (bot/reply_cache.py).
+    cache: tuple[list[str], float | None] | None = None
 
     @property
     def openid(self) -> str:
@@ -48,6 +51,11 @@ class Turn:
     @property
     def text(self) -> str:
         return self.msg.content
+
+    def cache_reply(self, watch: list[str], until: float | None = None) -> None:
+        """(A @router.cached handler.) This turn's reply may be served again to this openid
+        until one of the Redis counters `watch` moves, or the Unix time `until` passes."""
+        self.cache = (list(watch), until)
 
 
 Handler = Callable[[Turn], Any]
@@ -69,6 +77,9 @@ class Route:
     name: str
     test: Test
     handler: Handler
+    # An exact-keyword route's words (lower case): found by a dict lookup, not by testing.
+    words: frozenset[str] | None = None
+    on: str | None = None  # the only message type (MsgType) it can take; None: any
 
     @property
     def module(self) -> str:
@@ -91,10 +102,15 @@ class Router:
         self.commands: list[Command] = []
         self.fallback: Handler | None = None
         self.arranged: tuple[str, ...] | None = None
+        self._indexed: list[Route] | None = None  # the routes _words/_tested were built from
+        self._words: dict[str, int] = {}  # keyword -> position of the first route taking it
+        self._tested: dict[str, list[int]] = {}  # message type -> positions of the routes to test
 
-    def add(self, name: str, test: Test) -> Callable[[Handler], Handler]:
+    def add(self, name: str, test: Test, words: frozenset[str] | None = None,
+            on: str | None = None) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.routes.append(Route(f"{name} -> {handler.__module__}.{handler.__name__}", test, handler))
+            self.routes.append(Route(f"{name} -> {handler.__module__}.{handler.__name__}", test, handler,
+                                     words, on))
             return handler
         return register
 
@@ -115,31 +131,51 @@ class Router:
     def text(self, *keywords: str, name: str | None = None):
         words = frozenset(k.strip().lower() for k in keywords)
         return self.add(name or f"text{sorted(words)}",
-                        lambda m: m.type == "text" and m.content.lower() in words)
+                        lambda m: m.type == "text" and m.content.lower() in words, words, "text")
 
     def regex(self, pattern: str | re.Pattern, name: str | None = None):
         rx = re.compile(pattern) if isinstance(pattern, str) else pattern
-        return self.add(name or f"regex({rx.pattern})", lambda m: m.type == "text" and rx.search(m.content))
+        return self.add(name or f"regex({rx.pattern})", lambda m: m.type == "text" and rx.search(m.content),
+                        on="text")
 
     def click(self, key: str, name: str | None = None):
-        return self.add(name or f"click({key})", lambda m: m.event == "click" and m.event_key == key)
+        return self.add(name or f"click({key})", lambda m: m.event == "click" and m.event_key == key,
+                        on="event")
 
     def event(self, name: str):
         name = name.lower()
-        return self.add(f"event({name})", lambda m: m.event == name)
+        return self.add(f"event({name})", lambda m: m.event == name, on="event")
 
     def scan(self, prefix: str):
-        return self.add(f"scan({prefix})", lambda m: (m.scene or "").startswith(prefix) and m.scene is not None)
+        return self.add(f"scan({prefix})", lambda m: (m.scene or "").startswith(prefix) and m.scene is not None,
+                        on="event")
 
     def message_type(self, msg_type: str):
         msg_type = msg_type.lower()
-        return self.add(f"type({msg_type})", lambda m: m.type == msg_type)
+        return self.add(f"type({msg_type})", lambda m: m.type == msg_type, on=msg_type)
 
     @staticmethod
     def quick(handler: Handler) -> Handler:
         """Mark a handler that does no I/O and so always answers within the reply budget:
         it runs on the request thread, sparing the pool handoff (two thread switches)."""
         handler.quick = True
+        return handler
+
+    @staticmethod
+    def pure(handler: Handler) -> Handler:
+        """Mark a handler without side effects (it only reads): a re-delivery may run it
+        again, so its reply is not stored for re-deliveries (bot/dedup.py, state P) —
+        unless a conversation is open, which may take the message as its answer. A pure
+        handler answers: it never returns PASS (the turn would reach a handler that may
+        not be pure)."""
+        handler.pure = True
+        return handler
+
+    @staticmethod
+    def cached(handler: Handler) -> Handler:
+        """A pure handler whose reply may be served from Redis while what it read stands
+        still (it says what that is with turn.cache_reply; bot/reply_cache.py)."""
+        handler.pure = handler.cached = True
         return handler
 
     def fallback_text(self, handler: Handler) -> Handler:
@@ -160,14 +196,40 @@ class Router:
         self.commands.sort(key=lambda c: rank[c.module])
         self.arranged = modules
 
+    def _index(self) -> None:
+        # Rebuilt whenever the routes list changed (tests insert routes of their own).
+        if self._indexed == self.routes:
+            return
+        self._words, self._tested = {}, {}
+        for i, route in enumerate(self.routes):
+            for word in route.words or ():
+                self._words.setdefault(word, []).append(i)
+        self._indexed = list(self.routes)
+
+    def _to_test(self, msg_type: str) -> list[int]:
+        found = self._tested.get(msg_type)
+        if found is None:
+            found = self._tested[msg_type] = [i for i, r in enumerate(self.routes)
+                                               if r.words is None and r.on in (None, msg_type)]
+        return found
+
     def candidates(self, msg: Message, *, fallback: bool = True):
         """Every (handler, regex match) whose route takes the message, in routing order,
-        then the fallback for text (unless fallback=False)."""
-        for route in self.routes:
+        then the fallback for text (unless fallback=False). Exact keywords are looked up
+        (their routes take the message without a test); only the other routes that can
+        take this message type are tested."""
+        self._index()
+        is_text = msg.type == "text"
+        words = self._words.get(msg.content.lower(), ()) if is_text else ()
+        for i in heapq.merge(words, self._to_test(msg.type)):
+            route = self.routes[i]
+            if route.words is not None:
+                yield route.handler, None
+                continue
             hit = route.test(msg)
             if hit:
                 yield route.handler, (hit if isinstance(hit, re.Match) else None)
-        if fallback and msg.type == "text" and self.fallback is not None:
+        if fallback and is_text and self.fallback is not None:
             yield self.fallback, None
 
     def resolve(self, msg: Message, *, fallback: bool = True) -> tuple[Handler, re.Match | None] | None:

@@ -13,10 +13,10 @@ import time
 from flask import Blueprint, Flask, Response, abort, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from bot import dispatch
+from bot import dispatch, reply_cache
 from bot.crypto import CryptoError, MessageCrypto, check_signature
 from bot.messages import BadMessage, Message, parse_xml
-from web import body_limit
+from web import body_limit, sessions
 
 MAX_BODY = 64 * 1024
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}$")  # ASCII: isdigit() takes "²", which int() refuses
@@ -28,7 +28,9 @@ def init_app(app: Flask) -> None:
     app.extensions["wechat_crypto"] = (
         MessageCrypto(app.config["WECHAT_TOKEN"], aes_key, app.config["WECHAT_APPID"]) if aes_key else None)
     dispatch.init_app(app)
+    reply_cache.init_app(app)
     body_limit.allow(app, bp.name, MAX_BODY)
+    sessions.skip(app, "/wechat")
     app.register_blueprint(bp)
 
 

@@ -6,6 +6,7 @@ from loyalty.people.statements import wallet_statement
 
 
 @router.command("balance", "余额", "储值", menu="MY_BALANCE")
+@router.pure
 @member_required
 def balance(turn: Turn) -> str:
     return texts.render("balance", s=wallet_statement(turn.member))

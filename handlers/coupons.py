@@ -6,6 +6,7 @@ from loyalty.people.statements import held_coupons
 
 
 @router.command("coupons", "优惠券", "我的券", menu="MY_COUPONS")
+@router.pure
 @member_required
 def coupons(turn: Turn) -> str:
     return texts.render("coupons", coupons=held_coupons(turn.member))

@@ -18,6 +18,7 @@ def check_lines(app: Flask) -> None:
 @router.command("help", "帮助", "?", "？", "help", menu="HELP")
 @router.fallback_text
 @router.quick
+@router.pure
 def help_reply(turn: Turn) -> str:
     # One line per registered command, in routing-table order; rendered once per app.
     return texts.static("help", commands=router.commands)

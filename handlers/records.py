@@ -11,6 +11,7 @@ RECORDS_PATH = "/m/records"
 
 
 @router.command("records", "记录", "消费记录", menu="HISTORY")
+@router.pure
 @member_required
 def records(turn: Turn) -> str:
     link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + RECORDS_PATH

@@ -6,6 +6,7 @@ from loyalty.benefits import tiers
 
 
 @router.command("tier", "等级", "会员等级", menu="MY_TIER")
+@router.pure
 @member_required
 def tier(turn: Turn) -> str:
     progress = tiers.progress(turn.member)

@@ -36,7 +36,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import func, insert, select, text, update
 
 from extensions import db
-from loyalty import demo, policy as policies
+from loyalty import demo, generations, policy as policies
 from loyalty.benefits import coupons, rewards, tiers
 from loyalty.books.points.lots import expiry_instant
 from loyalty.errors import LoyaltyError
@@ -245,6 +245,7 @@ class _Bulk:
         db.session.execute(update(Account).where(Account.kind == "points",
                                                  Account.member_id.in_([m.id for m in self.made.values()]))
                            .values(balance=total).execution_options(synchronize_session=False))
+        generations.touch(generations.EVERYTHING)  # set-based writes to the books: cached replies must go
         db.session.expire_all()
 
 

@@ -70,6 +70,8 @@ class AppRedisSessions(RedisSessionInterface):
         return MEMBER_COOKIE_PATH if _member_face() else super().get_cookie_path(app)
 
     def open_session(self, app, request):
+        if request.path in app.extensions.get("sessionless_paths", ()):
+            return None  # Flask's null session: nothing read, nothing written
         # Flask-Session reads SESSION_COOKIE_NAME itself; this face's cookie is ours to choose.
         sid = request.cookies.get(self.get_cookie_name(app))
         data = self._retrieve_session_data(self._get_store_id(sid)) if sid else None
@@ -95,6 +97,12 @@ def init_app(app: Flask) -> None:
     """Sessions in Redis for every request of this app."""
     app.config["SESSION_TYPE"] = "redis"  # for readers of the config; the interface is ours
     app.session_interface = AppRedisSessions(app)
+
+
+def skip(app: Flask, path: str) -> None:
+    """Requests to `path` never have a session (the webhook: WeChat sends no cookies, and
+    the busiest endpoint should not mint a session id per message)."""
+    app.extensions.setdefault("sessionless_paths", set()).add(path)
 
 
 def begin(owner: str, **values) -> None:

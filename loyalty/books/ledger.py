@@ -7,6 +7,10 @@ that writes a points entry and a payment entry commits both or neither.
 
 The sign convention is the one in models/ledger.py: an entry's amount is what it does
 to the member's balance (positive credits, negative debits).
+
+Every write to an account or the ledger lives in this module, and each one notes the
+account it changed (loyalty.generations.touch): after the commit, the caches that read the
+account (the chat's 积分 reply) see it moved. A new write function here does the same.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db
+from loyalty import generations
 from loyalty.errors import DuplicateConflict, InsufficientBalance, InsufficientPoints, ValidationError
 from models import Account, LedgerEntry
 
@@ -138,6 +143,7 @@ def post(account: Account, kind: str, amount: int, *, key: str, cause_type: str,
                                    execution_options={"synchronize_session": False}).first()
     if moved is None:
         raise insufficient(account, needed=-amount, bucket=bucket)
+    generations.touch(generations.account(account.id))
     # The UPDATE already wrote these; record them as loaded so the ORM never writes
     # a stale absolute value back over a concurrent change.
     set_committed_value(account, "balance", moved.balance)

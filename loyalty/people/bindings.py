@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
+from loyalty import generations
 from loyalty.benefits import referral
 from loyalty.people import members
 from models import Member, WeChatBinding
@@ -65,6 +66,7 @@ def bind_phone(openid: str, phone: str, *, terms_version: str, now: datetime | N
         WeChatBinding.member_id == member.id, WeChatBinding.openid != openid)))
     if others:
         db.session.execute(delete(WeChatBinding).where(WeChatBinding.openid.in_(others)))
+        generations.touch(*map(generations.openid, others))
     binding = db.session.scalars(select(WeChatBinding).where(WeChatBinding.openid == openid)
                                  .with_for_update()).first()
     changed = created or bool(others)
@@ -97,6 +99,7 @@ def unbind(openid: str) -> Member | None:
     member it was bound to, or None when it was bound to nobody. Commits."""
     member = member_by_openid(openid)
     db.session.execute(delete(WeChatBinding).where(WeChatBinding.openid == openid))
+    generations.touch(generations.openid(openid))
     db.session.commit()
     return member
 

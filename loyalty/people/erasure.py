@@ -27,6 +27,7 @@ from typing import Callable
 from sqlalchemy import delete, select, update
 
 from extensions import db
+from loyalty import generations
 from models import FamilyInvite, Member, WeChatBinding
 
 _hooks: list[Callable[[Member], None]] = []
@@ -60,6 +61,7 @@ def erase_member(member_id: int, *, now: datetime | None = None) -> Erased:
         return Erased(member_id, (), True)
     openids = tuple(db.session.scalars(select(WeChatBinding.openid).where(WeChatBinding.member_id == member_id)))
     db.session.execute(delete(WeChatBinding).where(WeChatBinding.member_id == member_id))
+    generations.touch(*map(generations.openid, openids))
     phone, member.phone = member.phone, placeholder(member_id)
     db.session.execute(delete(FamilyInvite).where(FamilyInvite.phone == phone, FamilyInvite.accepted_at.is_(None)))
     db.session.execute(update(FamilyInvite).where(FamilyInvite.phone == phone).values(phone=member.phone))

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import String, cast, func, select
 
 from extensions import db
+from loyalty import generations
 from loyalty.benefits import coupons as coupon_rules
 from loyalty.books.ledger import as_utc, utc
 from loyalty.people.members import account_of, mask_phone
@@ -39,6 +40,7 @@ class Movement:
 class Expiring:
     points: int
     on: date  # the last Shanghai day these points can be used
+    at: datetime | None = None  # the instant they expire (exclusive end)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,10 @@ class PointsStatement:
     recent: list[Movement]
     family: str | None  # the pool's name when the points are a family pool's
     earners: list[Earner]  # who earned what, owner first; empty outside a family
+    # What the statement was read from, as loyalty.generations names (a cache of it is good
+    # while none of them changed), and when time alone changes it (the soonest expiry).
+    sources: tuple[str, ...] = ()
+    good_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,7 @@ def _expiring(account: Account, now: datetime) -> Expiring | None:
         .group_by(PointLot.expires_at).order_by(PointLot.expires_at).limit(1)).first()
     if soonest is None:
         return None
-    return Expiring(int(soonest[1]), last_day(soonest[0]))
+    return Expiring(int(soonest[1]), last_day(soonest[0]), as_utc(soonest[0]))
 
 
 def _earners(account: Account, family: Family) -> list[Earner]:
@@ -124,8 +130,12 @@ def points_statement(member: Member, *, now: datetime | None = None) -> PointsSt
     now = utc(now)
     account = account_of(member, "points")
     family = db.session.get(Family, member.family_id) if member.family_id else None
-    return PointsStatement(account.balance, _expiring(account, now), _recent(account, family=family is not None),
-                           family.name if family else None, _earners(account, family) if family else [])
+    expiring = _expiring(account, now)
+    sources = (generations.EVERYTHING, generations.member(member.id), generations.account(account.id)) + (
+        (generations.family(family.id),) if family else ())
+    return PointsStatement(account.balance, expiring, _recent(account, family=family is not None),
+                           family.name if family else None, _earners(account, family) if family else [],
+                           sources, expiring.at if expiring else None)
 
 
 def wallet_statement(member: Member) -> WalletStatement:

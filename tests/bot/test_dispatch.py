@@ -6,8 +6,11 @@ import pytest
 from rq import SimpleWorker
 
 from bot import dedup
+from bot.conversation import END, Flow, State, Step
 from bot.member_sim import message_xml
-from bot.router import router
+from bot.messages import Message
+from bot.router import Turn, router
+from extensions import get_redis
 from jobs import queue
 
 
@@ -165,3 +168,39 @@ def test_dedup_states_are_atomic(app):
     assert dedup.finish("k1", None, 60) is True  # so the finisher must send it itself
     done = dedup.claim("k1", 60)
     assert done.done and done.reply() is None
+
+
+def test_a_quick_pure_handler_runs_again_on_a_redelivery_and_no_reply_is_stored(app, wechat, routes):
+    # Pure: it only reads, so a re-delivery may run it again; run on the request thread
+    # (quick), nothing has to be stored after it answers: one Redis round trip per message.
+    calls = []
+    routes(router.text("看看"), router.quick(router.pure(lambda turn: calls.append(1) or f"第{len(calls)}次")))
+    xml = message_xml("o_pure", text="看看", msg_id=515151)
+    assert wechat.post(xml)["Content"] == "第1次"
+    assert get_redis().get("wx:dedup:m:515151") == b"P"
+    assert wechat.post(xml)["Content"] == "第2次"
+    assert calls == [1, 1]
+
+
+_steps = []
+
+
+def _count_step(turn):
+    _steps.append(turn.text)
+    return Step(f"步骤{len(_steps)}", next=END)
+
+
+_counting = Flow("test_counting", start="any", timeout=60,
+                 states={"any": State(_count_step, to=(END,))})
+
+
+def test_with_a_conversation_open_a_pure_commands_redelivery_does_not_run_the_step_again(app, wechat):
+    # 帮助 is pure, but an open conversation may take it as its answer (a side effect):
+    # then the delivery is claimed as any other, and a re-delivery gets the stored reply.
+    _steps.clear()
+    _counting.begin(Turn(Message.from_xml(message_xml("o_flow", text="x"))), None)
+    xml = message_xml("o_flow", text="帮助", msg_id=616161)
+    assert wechat.post(xml)["Content"] == "步骤1"
+    assert wechat.post(xml)["Content"] == "步骤1"
+    assert _steps == ["帮助"]
+    assert get_redis().get("wx:dedup:m:616161").startswith(b"D")

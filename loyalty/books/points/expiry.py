@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, bindparam, text
 
 from extensions import db
+from loyalty import generations
 from loyalty.books.ledger import utc
 from models import Account, PointLot
 
@@ -88,6 +89,8 @@ def expire_due(now: datetime | None = None) -> int:
         if sql.lstrip().startswith("INSERT INTO ledger_entries"):
             expired_accounts = result.rowcount
     _forget_loaded_balances()
+    if expired_accounts:
+        generations.touch(generations.EVERYTHING)  # any number of accounts, in set-based SQL the ORM never saw
     return expired_accounts
 
 
