@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 
+from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -105,7 +106,7 @@ def _after_commit(session: Session) -> None:
                 if key != _PREFIX + EVERYTHING:
                     pipe.expire(key, COUNTER_TTL)
             pipe.execute()
-    except Exception:
+    except RedisError:  # Redis down: the commit stands; a bug in building the keys still raises
         log.exception("could not publish %d changes after commit; cached replies live until their TTL",
                       len(names))
 
