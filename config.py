@@ -174,6 +174,9 @@ class Config:
     # Login attempts (loyalty/rate_limit.py, `limits` notation), counted before the password
     # is checked: per username and client address, and per client address overall.
     LOGIN_RATE_LIMIT: str = "5 per 5 minutes"
+    # How staff passwords are hashed (a werkzeug.security method). Not read from the
+    # environment: only the tests lower it, where scrypt's 0.3 s per login adds up to minutes.
+    STAFF_PASSWORD_HASH: str = "scrypt"
     LOGIN_IP_RATE_LIMIT: str = "30 per 5 minutes"
     # The most bytes a request body may carry where its face sets no limit of its own (the
     # cashier page, anything new); the station API and the webhook set theirs (web/body_limit.py).
@@ -286,5 +289,6 @@ class TestConfig(Config):
     WECHAT_APPID: str = "wxtest000000000000"
     WECHAT_SECRET: str = "test-wechat-secret"
     WECHAT_TOKEN: str = "youkatesttoken"
+    STAFF_PASSWORD_HASH: str = "pbkdf2:sha256:1000"
     # Test clients and the end-to-end browser speak plain http to 127.0.0.1.
     SESSION_COOKIE_SECURE: bool = False
