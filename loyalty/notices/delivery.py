@@ -166,6 +166,7 @@ def _count(person: policy.Recipient, kind: str, decision: policy.Decision) -> No
     # Recipients are frozen; the batch's dict holds them, so count through object.__setattr__.
     if decision.channel is kinds.Channel.CUSTOM:
         object.__setattr__(person, "custom_sent_in_window", person.custom_sent_in_window + 1)
+        object.__setattr__(person, "custom_sent_since_tap", person.custom_sent_since_tap + 1)
     if decision.channel is kinds.Channel.SUBSCRIBE and decision.template_id:
         person.acceptances[decision.template_id] -= 1
     if kind in recipients.MARKETING_KINDS:
