@@ -187,6 +187,14 @@ def _spend(openid: str | None, template_id: str | None, outbox_id: int, now: dat
     return True
 
 
+def _release(outbox_ids: list[int]) -> None:
+    """Give back the acceptances these rows spent: their notices did not go."""
+    if outbox_ids:
+        db.session.execute(update(NoticeAcceptance).where(id_in(NoticeAcceptance.outbox_id, outbox_ids),
+                                                          NoticeAcceptance.used_at.is_not(None))
+                           .values(used_at=None, outbox_id=None).execution_options(synchronize_session=False))
+
+
 DELIVERY_COLUMNS = ("outbox_id", "member_id", "kind", "channel", "outcome", "errcode", "reason", "attempt",
                     "created_at", "finished_at")
 
@@ -264,7 +272,7 @@ def finish(results: list[Result], now: datetime) -> None:
     """Write each push's outcome (commits)."""
     if not results:
         return
-    outbox_updates, delivery_updates, unfollowed, sent = [], [], [], []
+    outbox_updates, delivery_updates, unfollowed, sent, released = [], [], [], [], []
     for r in results:
         n = r.notice
         code = r.errcode
@@ -272,6 +280,10 @@ def finish(results: list[Result], now: datetime) -> None:
             sent.append(n.outbox_id)
             continue
         error = (r.error or f"errcode {code}")[:200]
+        if n.channel == "subscribe" and r.retry_at is not None:
+            # WeChat did not take the notice (-1, no answer, a quota): the acceptance is
+            # the member's again; a refusal (43101, 47003 ...) keeps it spent.
+            released.append(n.outbox_id)
         attempts_left = n.attempt < MAX_ATTEMPTS or code == 45009
         if r.retry_at is not None and attempts_left:
             outbox_updates.append({"id": n.outbox_id, "status": "pending", "next_attempt_at": r.retry_at,
@@ -293,6 +305,7 @@ def finish(results: list[Result], now: datetime) -> None:
                                      "reason": "not_following" if code == 43004 else
                                      ("gave_up" if r.retry_at is not None else "refused")})
     _mark_sent(sent, now)
+    _release(released)
     _apply(Outbox, outbox_updates)
     # A row has one delivery `sending` at a time: the intent this outcome finishes.
     _apply(Delivery, delivery_updates, key=Delivery.outbox_id, where=Delivery.outcome == "sending")
