@@ -84,6 +84,7 @@ def _throttle():
 
 
 SUB_BATCH = 100  # a job's rows are claimed this many at a time, so claims overlap the sends
+THROTTLE_WAIT = 30.0  # seconds a batch waits for the token bucket before deferring the rest
 
 
 @in_app_context
@@ -128,13 +129,14 @@ def _start(notices, threads: int):
             log.exception("outbox row %s: no %s payload", n.outbox_id, n.channel)
             results.append(delivery.Result(n, errcode=47003, error=f"payload: {type(exc).__name__}"))
     wechat = [(n, p) for n, p in ready if n.channel != "sms"]
-    grant = _throttle().take("wechat", len(wechat), now) if wechat else None
+    grant = _throttle().take("wechat", len(wechat), now, max_wait=THROTTLE_WAIT) if wechat else None
     allowed = grant.granted if grant else 0
     for n, _ in wechat[allowed:]:
         over = grant.over_quota > 0
         results.append(delivery.Result(n, errcode=45009 if over else -1,
                                        error="daily quota spent" if over else "rate limit wait",
-                                       retry_at=delivery.next_business_day(now) if over else now + timedelta(seconds=5)))
+                                       retry_at=delivery.next_business_day(now) if over else now + timedelta(seconds=5),
+                                       throttled=True))
     client = get_client()
     token = client.access_token if allowed else None  # one read for the batch
     for item in ready:

@@ -63,6 +63,7 @@ class Result:
     error: str | None = None
     retry_at: datetime | None = None   # set for retryable failures and a spent quota
     extra: dict = field(default_factory=dict)
+    throttled: bool = False        # never called: our token bucket deferred it (no attempt)
 
 
 def rules() -> policy.Rules:
@@ -124,7 +125,7 @@ def claim(ids: list[int], now: datetime) -> list[Notice]:
         else:
             outbox_updates.append({"id": row.id, "status": "skipped", "last_error": decision.reason})
             deliveries.append({**base, "channel": None, "outcome": "skipped", "reason": decision.reason})
-    _apply(Outbox, outbox_updates, {"attempts": Outbox.attempts + 1})
+    _apply(Outbox, outbox_updates, {"attempts": {"+1": Outbox.attempts + 1}})
     _insert_deliveries(deliveries)
     notices = []
     for row, decision, fields in planned:
@@ -220,13 +221,13 @@ def _insert_deliveries(rows: list[dict]) -> None:
 def _apply(model, changes: list[dict], expressions: dict | None = None, key=None, where=None) -> None:
     """Write per-row changes as one UPDATE ... WHERE id IN (...) per distinct set of
     values: a chunk of 200 rows that all went out is one statement, not 200.
-    `expressions` turns a marker value (the string "+1") into SQL (attempts + 1)."""
+    `expressions` turns a marker value into SQL: {"attempts": {"+1": Outbox.attempts + 1}}."""
     groups: dict[tuple, list[int]] = {}
     for change in changes:
         values = tuple(sorted((k, v) for k, v in change.items() if k != "id"))
         groups.setdefault(values, []).append(change["id"])
     for values, ids in groups.items():
-        assigned = {k: (expressions[k] if expressions and k in expressions and v == "+1" else v) for k, v in values}
+        assigned = {k: (expressions[k][v] if expressions and v in expressions.get(k, {}) else v) for k, v in values}
         statement = update(model).where(id_in(key if key is not None else model.id, ids))
         if where is not None:
             statement = statement.where(where)
@@ -284,6 +285,14 @@ def finish(results: list[Result], now: datetime) -> None:
             # WeChat did not take the notice (-1, no answer, a quota): the acceptance is
             # the member's again; a refusal (43101, 47003 ...) keeps it spent.
             released.append(n.outbox_id)
+        if r.throttled:
+            # A wait for our own token bucket (rate or daily quota): no call was made, so it
+            # is no attempt; the claim's count is taken back.
+            outbox_updates.append({"id": n.outbox_id, "status": "pending", "next_attempt_at": r.retry_at,
+                                   "last_error": error, "attempts": "-1"})
+            delivery_updates.append({"id": n.outbox_id, "outcome": "retry", "errcode": code, "finished_at": now,
+                                     "reason": "quota" if code == 45009 else "rate_limit"})
+            continue
         attempts_left = n.attempt < MAX_ATTEMPTS or code == 45009
         if r.retry_at is not None and attempts_left:
             outbox_updates.append({"id": n.outbox_id, "status": "pending", "next_attempt_at": r.retry_at,
@@ -306,7 +315,7 @@ def finish(results: list[Result], now: datetime) -> None:
                                      ("gave_up" if r.retry_at is not None else "refused")})
     _mark_sent(sent, now)
     _release(released)
-    _apply(Outbox, outbox_updates)
+    _apply(Outbox, outbox_updates, {"attempts": {"-1": Outbox.attempts - 1}})
     # A row has one delivery `sending` at a time: the intent this outcome finishes.
     _apply(Delivery, delivery_updates, key=Delivery.outbox_id, where=Delivery.outcome == "sending")
     for openid in unfollowed:
