@@ -3,11 +3,13 @@
     claim(ids, now)       lock the due rows (FOR UPDATE SKIP LOCKED), decide each by the
                           policy, write the intent (`sending` + a delivery row) or the
                           reason not to send; commits; returns the notices to send
-    finish(results, now)  write each outcome (sent, retry later, failed, channel closed); commits
+    finish(results, now)  write each outcome (sent, retry later, failed, channel closed) of the
+                          rows still `sending` with the attempt claimed; a late one is dropped; commits
     reconcile(now)        rows left `sending` past their lease (the worker died): a template
                           message is sent again with the same client_msg_id, which WeChat
-                          sends once per openid within 10 minutes; any other channel is marked
-                          `unknown` and never sent twice; commits
+                          sends once per openid within 10 minutes (checked again at the
+                          resend's claim: too old, it is `unknown`); any other channel is
+                          marked `unknown` and never sent twice; commits
 
 Nothing here talks to WeChat: jobs/notify.py calls the senders (bot/channels) between
 claim and finish.
@@ -99,13 +101,24 @@ def claim(ids: list[int], now: datetime) -> list[Notice]:
     if not rows:
         db.session.rollback()
         return []
-    people, closed = recipients.load({r.member_id for r in rows if r.member_id is not None},
-                                     [r.id for r in rows if r.attempts > 0], now)
+    retried = [r.id for r in rows if r.attempts > 0]
+    people, closed = recipients.load({r.member_id for r in rows if r.member_id is not None}, retried, now)
+    too_late = _lost_too_long_ago(retried, now)
     the_rules = rules()
     outbox_updates: list[dict] = []
     deliveries: list[dict] = []
     planned: list[tuple[Any, policy.Decision, dict]] = []
     for row in rows:
+        if row.id in too_late:
+            # A lost template intent older than WeChat's client_msg_id window: sending it
+            # again now might be a second message. At most once: `unknown`, for review.
+            outbox_updates.append({"id": row.id, "status": "unknown", "next_attempt_at": None,
+                                   "last_error": "resend too late for client_msg_id"})
+            deliveries.append({"outbox_id": row.id, "member_id": row.member_id, "kind": row.kind,
+                               "attempt": max(row.attempts, 1), "errcode": None, "finished_at": now,
+                               "created_at": now, "channel": "template", "outcome": "unknown",
+                               "reason": "dedup_expired"})
+            continue
         decision, fields = _decide(row, people, closed, now, the_rules)
         attempt = row.attempts + (1 if decision.send else 0)
         base = {"outbox_id": row.id, "member_id": row.member_id, "kind": row.kind, "attempt": max(attempt, 1),
@@ -137,6 +150,18 @@ def claim(ids: list[int], now: datetime) -> list[Notice]:
                               decision.template_id, attempt))
     db.session.commit()
     return notices
+
+
+def _lost_too_long_ago(retried: list[int], now: datetime) -> set[int]:
+    """Rows a dead worker left mid-send on the template channel (reconcile: worker_lost)
+    whose first lost intent is TEMPLATE_DEDUP old or more: measured now, at the resend,
+    not when reconcile put the row back (the queue may have held it since)."""
+    if not retried:
+        return set()
+    return set(db.session.scalars(
+        select(Delivery.outbox_id).where(id_in(Delivery.outbox_id, retried), Delivery.channel == "template",
+                                         Delivery.reason == "worker_lost",
+                                         Delivery.created_at <= now - TEMPLATE_DEDUP)))
 
 
 def _decide(row, people, closed, now, the_rules) -> tuple[policy.Decision, dict]:
@@ -270,9 +295,16 @@ def backoff(attempt: int) -> timedelta:
 
 
 def finish(results: list[Result], now: datetime) -> None:
-    """Write each push's outcome (commits)."""
+    """Write each push's outcome (commits): only for rows still `sending` with this
+    attempt. A late outcome (the lease ran out and reconcile, or another job, took the row
+    on) is dropped: the row's state belongs to whoever holds it now."""
     if not results:
         return
+    ours = _still_sending([r.notice.outbox_id for r in results])
+    late = [r.notice.outbox_id for r in results if ours.get(r.notice.outbox_id) != r.notice.attempt]
+    if late:
+        log.warning("outbox rows %s: outcome came after the lease, dropped", late)
+        results = [r for r in results if ours.get(r.notice.outbox_id) == r.notice.attempt]
     outbox_updates, delivery_updates, unfollowed, sent, released = [], [], [], [], []
     for r in results:
         n = r.notice
@@ -321,6 +353,14 @@ def finish(results: list[Result], now: datetime) -> None:
     for openid in unfollowed:
         mark_unfollowed(openid, now)
     db.session.commit()
+
+
+def _still_sending(ids: list[int]) -> dict[int, int]:
+    """The attempt of each of these rows still `sending`, locked until finish commits (so
+    reconcile cannot take them meanwhile)."""
+    return dict(db.session.execute(
+        select(Outbox.id, Outbox.attempts).where(id_in(Outbox.id, ids), Outbox.status == "sending")
+        .order_by(Outbox.id).with_for_update()).all())
 
 
 def mark_unfollowed(openid: str, now: datetime) -> None:
