@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select, text
 
 from extensions import db, get_redis
+from loyalty.books.ledger import as_utc
 from loyalty.notices.kinds import SPECS, Category
 from loyalty.notices.policy import CUSTOM_WINDOW, Recipient
 from models import Delivery, Follower, Member, NoticeAcceptance, PushPreference, WeChatBinding
@@ -35,8 +36,8 @@ def activity(openids: list[str]) -> tuple[dict[str, datetime], dict[str, datetim
 
 
 def _since(times, moment: datetime | None) -> int:
-    """How many of `times` (CS messages sent) are at or after `moment`."""
-    return sum(1 for at in (times or ()) if moment and at >= moment)
+    """How many of `times` (CS messages sent; naive UTC from SQLite) are at or after `moment`."""
+    return sum(1 for at in (times or ()) if moment and as_utc(at) >= moment)
 
 
 def _in(column, values: list):

@@ -63,3 +63,50 @@ def test_a_menu_tap_allows_three_messages_within_the_minute(ming, wechat, fake_w
         work()
     assert outcomes(later) == [(None, "skipped", "no_channel")]  # the minute is over: not the 48 hours
     assert len(fake_wechat.custom_messages) == 3
+
+
+@pytest.mark.parametrize("posted, key", [
+    (dict(text="积分"), "wx:seen"),
+    (dict(msg_type="image", extra={"PicUrl": "http://x/p.jpg", "MediaId": "m1"}), "wx:seen"),
+    (dict(msg_type="location", extra={"Location_X": "22.5", "Location_Y": "113.9", "Label": "南山"}), "wx:seen"),
+    (dict(event="CLICK", event_key="NO_SUCH_KEY"), "wx:tap"),
+    (dict(event="VIEW", event_key="https://example.com/m/profile"), "wx:tap"),
+    (dict(event="SCAN", event_key="no-such-scene"), "wx:tap"),
+    (dict(event="subscribe"), "wx:tap"),
+    (dict(event="TEMPLATESENDJOBFINISH", extra={"Status": "success"}), None),
+    (dict(event="LOCATION", extra={"Latitude": "22.5", "Longitude": "113.9", "Precision": "30"}), None),
+    (dict(event="subscribe_msg_popup_event"), None),
+    (dict(event="subscribe_msg_change_event"), None),
+    (dict(event="unsubscribe"), None),
+], ids=lambda v: v if isinstance(v, str) or v is None else (v.get("event") or v.get("msg_type") or "text"))
+def test_which_posts_note_the_member_as_active(app, wechat, posted, key):
+    from extensions import get_redis
+    make_member("13800000009", openid="o-kai")
+    wechat.post(message_xml("o-kai", **posted))
+    noted = {k for k in ("wx:seen", "wx:tap") if get_redis().exists(f"{k}:o-kai")}
+    assert noted == ({key} if key else set())
+
+
+def test_the_batch_reads_both_moments_and_counts_the_messages_since_each(any_app):
+    """recipients.load on PostgreSQL (one statement) and SQLite (the portable path) alike."""
+    from datetime import datetime, timezone
+
+    from extensions import db, get_redis
+    from loyalty import outbox
+    from loyalty.notices import recipients
+    from models import Delivery
+    now = datetime(2027, 1, 5, 2, 0, tzinfo=timezone.utc)
+    kai = make_member("13800000009", openid="o-kai")
+    get_redis().set("wx:seen:o-kai", int((now - timedelta(hours=1)).timestamp()))
+    get_redis().set("wx:tap:o-kai", int((now - timedelta(seconds=30)).timestamp()))
+    row = outbox.add("inspection", "t:1", {"plate": "粤B1", "due_on": "2027-02-10"}, member_id=kai.id)
+    db.session.flush()
+    for ago in (timedelta(hours=2), timedelta(minutes=10), timedelta(seconds=10)):  # before both, after the message, after the tap
+        db.session.add(Delivery(outbox_id=row.id, member_id=kai.id, kind="inspection", channel="custom",
+                                outcome="sent", created_at=now - ago))
+    db.session.commit()
+    people, _ = recipients.load({kai.id}, [], now)
+    kai_now = people[kai.id]
+    assert kai_now.last_wrote_at == now - timedelta(hours=1)
+    assert kai_now.last_tapped_at == now - timedelta(seconds=30)
+    assert (kai_now.custom_sent_in_window, kai_now.custom_sent_since_tap) == (2, 1)
