@@ -147,7 +147,7 @@ def claim(ids: list[int], now: datetime) -> list[Notice]:
         notices.append(Notice(row.id, row.kind, channel, row.member_id, person.openid,
                               person.phone, fields,
                               text_of(row.kind, fields) if channel in ("custom", "sms") else "",
-                              decision.template_id, attempt))
+                              decision.template_id, row.attempts + 1))
     db.session.commit()
     return notices
 

@@ -10,7 +10,7 @@ import time_machine
 
 from bot.channels import get
 from bot.wechat import get_client
-from jobs.notify import notify_queue, sweep
+from jobs.notify import deliver, notify_queue, sweep
 from loyalty.notices import delivery
 from tests.factories import make_member
 from tests.notices.world import MORNING, add, deliveries, row, utc, work, wrote_now
@@ -93,3 +93,25 @@ def test_a_template_resend_inside_the_window_still_goes(app, fake_wechat):
         sweep()
         work()
     assert row(oid).status == "sent" and len(fake_wechat.template_messages) == 1
+
+
+def test_each_notice_of_a_batch_carries_its_own_attempt(app, fake_wechat):
+    """A retried row claimed with a skipped one: its outcome and its backoff are its own
+    attempt's (the notices once took the batch's last row's count: 0 for a skipped row)."""
+    ming = make_member("13800000001", openid="o-ming")
+    hong = make_member("13800000002", openid="o-hong")
+    with time_machine.travel(MORNING, tick=False) as traveller:
+        fake_wechat.fail("/cgi-bin/message/template/send", -1, times=2)
+        retried = points(ming)
+        deliver([retried])
+        traveller.shift(31)
+        skipped = add("birthday", {"coupon_id": None}, hong)  # marketing, never consented: skipped
+        notify_queue().empty()
+        deliver([retried, skipped])  # attempt 2 fails too: backoff(2) is a minute
+        assert (row(retried).status, row(retried).attempts) == ("pending", 2)
+        assert row(retried).next_attempt_at == utc(MORNING) + timedelta(seconds=31 + 60)
+        assert row(skipped).status == "skipped"
+        traveller.shift(61)
+        deliver([retried])
+    assert [(d.outcome, d.attempt) for d in deliveries(retried)] == [("retry", 1), ("retry", 2), ("sent", 3)]
+    assert len(fake_wechat.template_messages) == 1
