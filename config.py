@@ -87,6 +87,8 @@ DEV_NOTICE_TEMPLATES: dict[str, dict] = {
                                                                      "thing3": "note"}},
     "coupon_expiring": {"template_id": "TPL_COUPON_EXPIRY", "keys": {"number1": "count", "time2": "expires_on",
                                                                      "thing3": "note"}},
+    "invoice_issued": {"template_id": "TPL_INVOICE", "keys": {"character_string1": "invoice_no", "amount2": "amount",
+                                                              "thing3": "note"}},
 }
 DEV_SUBSCRIBE_TEMPLATES: dict[str, dict] = {
     "points_expiring": {"template_id": "SUB_POINTS_EXPIRY", "keys": {"number1": "points", "date2": "expires_on",
@@ -96,8 +98,10 @@ DEV_SUBSCRIBE_TEMPLATES: dict[str, dict] = {
     "inspection": {"template_id": "SUB_INSPECTION", "keys": {"car_number1": "plate", "date2": "due_on",
                                                              "thing3": "note"}},
     "survey": {"template_id": "SUB_SURVEY", "keys": {"thing1": "station", "time2": "time"}},
-    "birthday": {"template_id": "SUB_BIRTHDAY", "keys": {"thing1": "note", "thing2": "coupon"}},
-    "recall": {"template_id": "SUB_RECALL", "keys": {"thing1": "note", "number2": "days", "thing3": "coupon"}},
+    "feedback_answer": {"template_id": "SUB_FEEDBACK", "keys": {"character_string1": "number", "thing2": "answer",
+                                                                "thing3": "note"}},
+    "invoice_rejected": {"template_id": "SUB_INVOICE_REJECTED", "keys": {"amount1": "amount", "thing2": "reason",
+                                                                         "thing3": "note"}},
 }
 
 
