@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
@@ -132,11 +133,12 @@ def _start(notices, threads: int):
     # against the daily quota (WeChat's quota is per API; WECHAT_DAILY_QUOTA is the template API's).
     throttle = _throttle()
     calls = []
+    deadline = time.monotonic() + THROTTLE_WAIT  # both takes together: well inside the lease
     for is_template in (False, True):
         wanted = [(n, p) for n, p in ready if n.channel != "sms" and (n.channel == "template") == is_template]
         if not wanted:
             continue
-        grant = throttle.take("wechat", len(wanted), now, max_wait=THROTTLE_WAIT,
+        grant = throttle.take("wechat", len(wanted), now, max_wait=max(0.0, deadline - time.monotonic()),
                               quota_api="template" if is_template else None)
         calls += wanted[:grant.granted]
         for n, _ in wanted[grant.granted:]:
