@@ -101,7 +101,8 @@ def test_the_batch_reads_both_moments_and_counts_the_messages_since_each(any_app
     get_redis().set("wx:tap:o-kai", int((now - timedelta(seconds=30)).timestamp()))
     row = outbox.add("inspection", "t:1", {"plate": "粤B1", "due_on": "2027-02-10"}, member_id=kai.id)
     db.session.flush()
-    for ago in (timedelta(hours=2), timedelta(minutes=10), timedelta(seconds=10)):  # before both, after the message, after the tap
+    # Customer-service messages sent before both moments, after the message, after the tap.
+    for ago in (timedelta(hours=2), timedelta(minutes=10), timedelta(seconds=10)):
         db.session.add(Delivery(outbox_id=row.id, member_id=kai.id, kind="inspection", channel="custom",
                                 outcome="sent", created_at=now - ago))
     db.session.commit()
