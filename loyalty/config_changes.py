@@ -158,10 +158,11 @@ def save_topup_bonus_rule(rule_id: int | None, form, *, staff: Staff, reason: st
 TAG_RULE_FIELDS = ("name", "condition", "active")
 
 
-def save_tag_rule(code: str, form, *, staff: Staff, reason: str, now: datetime | None = None) -> TagRule:
+def save_tag_rule(code: str, form, *, staff: Staff, reason: str, new: bool = False,
+                  now: datetime | None = None) -> TagRule:
     """Create the tag rule `code`, or edit its name, condition (JSON or YAML, validated by
     loyalty.profiles.tag_rules) and whether it is active. Members' tags follow at the next
-    profile run. A rule is never deleted: it is made inactive."""
+    profile run. A rule is never deleted: it is made inactive. `new`: refuse an existing code."""
     from loyalty.books.ledger import utc
     from loyalty.profiles import tag_rules
     reason, code = changes.require_reason(reason), check_code(code)
@@ -171,6 +172,8 @@ def save_tag_rule(code: str, form, *, staff: Staff, reason: str, now: datetime |
     condition = tag_rules.parse(form.get("condition") or "")
     active = form.get("active") not in (None, "", "0", "false", "off")
     row = db.session.get(TagRule, code)
+    if new and row is not None:
+        raise ValidationError(f"标签代码 {code} 已存在", field="code")
     before = None if row is None else changes.snapshot(row, TAG_RULE_FIELDS)
     at = utc(now)
     if row is None:
