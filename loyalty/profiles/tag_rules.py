@@ -212,18 +212,18 @@ def dry_run(condition: dict) -> int:
 def apply_all() -> dict[str, int]:
     """Replace member_tags from the active rules (flushed); members per tag."""
     db.session.execute(delete(MemberTag))
-    counts = {}
+    active = []
     for rule in db.session.scalars(select(TagRule).where(TagRule.active.is_(True)).order_by(TagRule.code)):
         try:
             where = compile_condition(rule.condition)
         except ValidationError as exc:  # only a row edited outside the console can be so
             log.warning("tag rule %s skipped: %s", rule.code, exc.message)
             continue
-        counts[rule.code] = db.session.execute(
-            insert(MemberTag).from_select(["member_id", "tag_code"],
-                                          select(MemberProfile.member_id, literal(rule.code)).where(where))).rowcount
-    db.session.flush()
-    return counts
+        active.append(rule.code)
+        db.session.execute(insert(MemberTag.__table__).from_select(
+            ["member_id", "tag_code"], select(MemberProfile.member_id, literal(rule.code)).where(where)))
+    counts = dict(db.session.execute(select(MemberTag.tag_code, func.count()).group_by(MemberTag.tag_code)).all())
+    return {code: counts.get(code, 0) for code in active}
 
 
 def as_text(condition: dict) -> str:

@@ -36,7 +36,7 @@ def _statements() -> list[str]:
     last_day = sql.local_date("r.last_at")
     # The median interval (loyalty.profiles.intervals), where there is enough history; only
     # of those the N-day rule does not already take (the costly part: each visit read).
-    visit_days = f"""SELECT DISTINCT s.member_id, {sql.local_date('s.created_at')} AS day
+    visits = """SELECT s.member_id, s.created_at
                      FROM sales s JOIN recall_last r ON r.member_id = s.member_id
                      WHERE r.last_at >= :dormant_end
                        AND s.created_at > :history_start AND s.created_at <= :now"""
@@ -56,7 +56,7 @@ def _statements() -> list[str]:
             GROUP BY s.member_id
             HAVING MAX(s.created_at) < :floor_end""",
         f"""CREATE TEMPORARY TABLE recall_median AS
-            {intervals.median_sql(visit_days)}""",
+            {intervals.median_sql(visits)}""",
         f"""CREATE TEMPORARY TABLE recall_due AS
             SELECT r.member_id, {sql.days_between(':today', last_day)} AS days_since
             FROM recall_last r LEFT JOIN recall_median d ON d.member_id = r.member_id

@@ -24,7 +24,7 @@ def regular(phone: str = "13900000001"):
     sale(member, "2026-11-09", "07:50", "95", 30)                 # Monday 07:50 (UTC: Sunday 23:50)
     sale(member, "2026-11-13", "19:45", "95", 40, shop_fen=2000)  # Friday, with 20 yuan of drinks
     sale(member, "2026-11-23", "07:30", "98", 20)                 # Monday 07:30 (UTC: Sunday 23:30)
-    refunded = sale(member, "2026-11-20", "12:00", "92", 50)      # refunded in full: no visit
+    refunded = sale(member, "2026-11-20", "12:00", "92", 50)      # refunded in full: no visit (but a day there)
     refunds.refund(refunded.id, "R1", now=shanghai("2026-11-21"))
     sale(member, "2026-12-02", "08:00", "92", 10)                 # today: after the run's cut-off
     return member
@@ -49,8 +49,9 @@ def test_the_worked_example(any_app):
     assert (p.favourite_weekday, p.favourite_hour) == (0, 7)
     assert p.weekend_share_permille == 200  # 1 Sunday of 5
     assert p.shop_share_permille == 15      # 2000 x 1000 / 130930 = 15.27
-    # Intervals 1, 7, 4, 10 days: sorted 1, 4, 7, 10, median (4 + 7) / 2.
-    assert p.median_interval_days == Decimal("5.5")
+    # Days there 1, 2, 9, 13, 20 (the refunded sale: it counts, as for recall), 23: intervals
+    # 1, 7, 4, 7, 3; sorted 1, 3, 4, 7, 7: median 4.
+    assert p.median_interval_days == Decimal("4")
     assert p.days_since_last_visit == 9
     assert (as_utc(p.first_visit_at), as_utc(p.last_visit_at)) == (shanghai("2026-11-01", "12:00"), shanghai("2026-11-23", "07:30"))
     # Alone in the window: every score 1 (no one worse); first visit more than 30 days ago.
@@ -63,10 +64,12 @@ def test_ties_break_to_the_earliest_weekday_and_hour_and_the_lower_grade_code(an
     member = make_member("13900000002", consent=True)
     sale(member, "2026-11-24", "18:10", "0", 60)   # Tuesday 18:00
     sale(member, "2026-11-26", "09:20", "92", 60)  # Thursday 09:00
+    sale(member, "2026-11-29", "12:00", "95", 60)  # Sunday 12:00
     run("2026-12-02")
     p = profiles()[member.id]
+    # One visit each on Tuesday, Thursday, Sunday; at 18, 9, 12 h; 60 L each of 0#, 92#, 95#.
     assert (p.favourite_weekday, p.favourite_hour, p.favourite_grade) == (1, 9, "0")
-    assert p.median_interval_days == Decimal("2")
+    assert p.median_interval_days == Decimal("2.5")  # intervals 2 and 3
     assert p.shop_share_permille == 0
 
 
