@@ -47,14 +47,13 @@ def main() -> None:
             defaults.seed(big_data.NOW)
         steps: dict[str, float] = {}
         started = time.perf_counter()
-        done = compute.run(big_data.NOW, timings=steps)
+        done = compute.run(big_data.NOW, timings=steps,
+                           on_step=lambda name, seconds: print(f"{name}: {seconds:.1f} s", flush=True))
         db.session.flush()
         total = time.perf_counter() - started
         segments = dict(db.session.execute(text(
             "SELECT rfm_segment, count(*) FROM member_profiles GROUP BY rfm_segment")).all())
         db.session.rollback()
-        for name, seconds in steps.items():
-            print(f"{name}: {seconds:.1f} s")
         print(f"profiles: {done.members} members; segments {', '.join(f'{k} {v}' for k, v in sorted(segments.items()))}; "
               f"tags {', '.join(f'{k} {v}' for k, v in done.tags.items())}")
         print(f"profile job total ({done.members} members): {total:.1f} s")

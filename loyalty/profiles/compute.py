@@ -97,13 +97,13 @@ def _base() -> list[str]:
                      CASE WHEN created_at >= :window_start THEN 1 ELSE 0 END AS in_window,
                      {day} AS dow, {hour} AS hr
               FROM sales s WHERE s.member_id IS NOT NULL AND s.created_at < :as_of AND {KEPT}) s
-        JOIN members m ON m.id = s.member_id AND m.deleted_at IS NULL
-        GROUP BY s.member_id"""
-    if not sql.postgres():
-        return [f"CREATE TEMPORARY TABLE prof_base AS {grouped}"]
-    return [f"""CREATE TEMPORARY TABLE prof_base AS
-                SELECT member_id, first_at, last_at, visits_30d, visits_90d, visits_365d, litres, amount, {_unpacked()}
-                FROM ({grouped}) g""", "ANALYZE prof_base"]
+        GROUP BY s.member_id"""  # erased members drop out at the insert (a join here costs a lookup a sale)
+    if sql.postgres():
+        grouped = f"""SELECT member_id, first_at, last_at, visits_30d, visits_90d, visits_365d, litres, amount,
+                             {_unpacked()} FROM ({grouped}) p"""
+    top = lambda prefix, n: sql.greatest(*(f"g.{prefix}{i}" for i in range(n)))  # noqa: E731
+    return [f"CREATE TEMPORARY TABLE prof_base AS SELECT g.*, {top('d', 7)} AS dmax, {top('h', 24)} AS hmax "
+            f"FROM ({grouped}) g"]
 
 
 def _median() -> str:
@@ -121,9 +121,8 @@ LINES = f"""CREATE TEMPORARY TABLE prof_lines AS
 
 
 def _favourite(prefix: str, count: int) -> str:
-    """The index of the largest of columns prefix0..prefixN-1 (the lowest on a tie)."""
-    top = sql.greatest(*(f"b.{prefix}{i}" for i in range(count)))
-    whens = " ".join(f"WHEN b.{prefix}{i} = {top} THEN {i}" for i in range(count))
+    """The index of the largest of columns prefix0..prefixN-1 (prefixmax; the lowest on a tie)."""
+    whens = " ".join(f"WHEN b.{prefix}{i} = b.{prefix}max THEN {i}" for i in range(count))
     return f"CASE WHEN b.visits_365d = 0 THEN NULL {whens} END"
 
 
@@ -157,6 +156,7 @@ def _insert() -> str:
                      {score(days_since + ' DESC')} AS r, {score('b.visits_365d')} AS f, {score('b.amount')} AS m,
                      CASE WHEN b.first_at >= :new_start THEN 1 ELSE 0 END AS is_new
               FROM prof_base b
+              JOIN members mb ON mb.id = b.member_id AND mb.deleted_at IS NULL
               LEFT JOIN prof_median md ON md.member_id = b.member_id
               LEFT JOIN (SELECT member_id, grade_code,
                                 ROW_NUMBER() OVER (PARTITION BY member_id ORDER BY litres DESC, grade_code) AS rn
@@ -174,9 +174,10 @@ def _params(now: datetime) -> dict:
                 d30_start=start(30), d90_start=start(90), new_start=start(segments.NEW_DAYS), min_intervals=1)
 
 
-def run(now: datetime | None = None, *, timings: dict | None = None) -> Run:
+def run(now: datetime | None = None, *, timings: dict | None = None, on_step=None) -> Run:
     """Replace every member's profile and tags as of `now`'s business day (flushed, not
-    committed); returns how many profiles, the members per tag, and each step's seconds."""
+    committed); returns how many profiles, the members per tag, and each step's seconds
+    (also handed to `on_step(name, seconds)` as each ends)."""
     import time
     now = utc(now)
     params, seconds = _params(now), {} if timings is None else timings
@@ -190,16 +191,22 @@ def run(now: datetime | None = None, *, timings: dict | None = None) -> Run:
         for statement in statements:
             sql.run(statement, **params)
         seconds[name] = time.perf_counter() - started
+        if on_step:
+            on_step(name, seconds[name])
 
     step("drop", *(f"DROP TABLE IF EXISTS {t}" for t in TEMP))
     step("visits", *_base())
     step("median interval", _median())
     step("lines", LINES)
+    if sql.postgres():  # temporary tables have no statistics until analysed: joins would guess
+        step("analyse", *(f"ANALYZE {t}" for t in TEMP))
     step("profiles", "DELETE FROM member_profiles", _insert())
     members = int(db.session.execute(text("SELECT count(*) FROM member_profiles")).scalar())
     started = time.perf_counter()
     tags = tag_rules.apply_all()
     seconds["tags"] = time.perf_counter() - started
+    if on_step:
+        on_step("tags", seconds["tags"])
     step("clean up", *(f"DROP TABLE {t}" for t in TEMP))
     log.info("profiles: %d members, tags %s", members, tags)
     return Run(members, tags, seconds)

@@ -80,7 +80,10 @@ def test_who_gets_a_row(any_app):
     erased = make_member("13900000005", consent=True)
     bare_sales([(gone.id, shanghai("2025-10-28", "08:00"), 40000, 30000),  # 400 days before the run
                 (erased.id, shanghai("2026-11-30", "08:00"), 40000, 30000)])
-    erase_member(erased.id)
+    run("2026-12-01")
+    assert erased.id in profiles()
+    erase_member(erased.id)  # the profile goes with the rest of the personal data
+    assert erased.id not in profiles()
     run("2026-12-02")
     rows = profiles()
     assert never.id not in rows and erased.id not in rows
