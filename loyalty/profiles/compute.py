@@ -56,27 +56,44 @@ class Run:
     seconds: dict[str, float]
 
 
-SLOT_BITS = 20  # PostgreSQL packs a member's visits per hour (and weekday) into one numeric
+SLOT_BITS = 20  # PostgreSQL packs a member's counters into few sums: 2^20 - 1 visits a slot at most
 
 
-def _counters() -> str:
-    """The visits per weekday (d0..d6) and hour (h0..h23) in the window, as columns.
-
-    SQLite: a conditional SUM per column. PostgreSQL: one numeric SUM per kind, each visit
-    adding 2^(20 x slot), unpacked after grouping (much cheaper than 31 sums a row over
-    10,000,000 sales); a slot holds up to 2^20 - 1 visits, far more than a year has."""
-    if not sql.postgres():
-        return ", ".join([f"SUM(CASE WHEN s.in_window = 1 AND s.dow = {d} THEN 1 ELSE 0 END) AS d{d}" for d in range(7)]
+def _sqlite_grouped(sales: str) -> str:
+    """SQLite: a conditional SUM for each counter (weekday d0..d6, hour h0..h23)."""
+    counters = ", ".join([f"SUM(CASE WHEN s.in_window = 1 AND s.dow = {d} THEN 1 ELSE 0 END) AS d{d}" for d in range(7)]
                          + [f"SUM(CASE WHEN s.in_window = 1 AND s.hr = {h} THEN 1 ELSE 0 END) AS h{h}"
                             for h in range(24)])
-    weights = "'{" + ",".join(str(2 ** (SLOT_BITS * i)) for i in range(24)) + "}'::numeric[]"
-    return (f"SUM(CASE WHEN s.in_window = 1 THEN ({weights})[s.dow + 1] ELSE 0 END) AS days_packed, "
-            f"SUM(CASE WHEN s.in_window = 1 THEN ({weights})[s.hr + 1] ELSE 0 END) AS hours_packed")
+    return f"""SELECT s.member_id, MIN(s.created_at) AS first_at, MAX(s.created_at) AS last_at,
+               SUM(CASE WHEN s.created_at >= :d30_start THEN 1 ELSE 0 END) AS visits_30d,
+               SUM(CASE WHEN s.created_at >= :d90_start THEN 1 ELSE 0 END) AS visits_90d,
+               SUM(s.in_window) AS visits_365d,
+               SUM(CASE WHEN s.in_window = 1 THEN s.litres_ml ELSE 0 END) AS litres,
+               SUM(CASE WHEN s.in_window = 1 THEN s.payable_fen - s.refunded_fen ELSE 0 END) AS amount, {counters}
+        FROM ({sales}) s GROUP BY s.member_id"""
 
 
-def _unpacked() -> str:
-    slot = lambda column, i: f"MOD(DIV({column}, {2 ** (SLOT_BITS * i)}), {2 ** SLOT_BITS}) AS {column[0]}{i}"  # noqa: E731
-    return ", ".join([slot("days_packed", d) for d in range(7)] + [slot("hours_packed", h) for h in range(24)])
+def _postgres_grouped(sales: str) -> str:
+    """PostgreSQL: the cost of grouping 10,000,000 sales is in the number of aggregates, so
+    the three visit counts are packed into one bigint sum (a visit adds 1, 2^20, 2^40 for
+    the 30-, 90-, 365-day windows) and the 31 weekday and hour counters into one numeric
+    sum (a visit adds 2^(20 x hour) + 2^(20 x (24 + weekday))), unpacked after grouping."""
+    slot = 2 ** SLOT_BITS
+    weights = "'{" + ",".join(str(slot ** i) for i in range(31)) + "}'::numeric[]"
+    visits = (f"CASE WHEN s.created_at >= :d30_start THEN 1 ELSE 0 END + "
+              f"CASE WHEN s.created_at >= :d90_start THEN {slot} ELSE 0 END + s.in_window * CAST({slot ** 2} AS BIGINT)")
+    unpack = lambda i: f"CAST(MOD(DIV(g.slots, {slot ** i}), {slot}) AS INTEGER)"  # noqa: E731
+    counters = ", ".join([f"{unpack(24 + d)} AS d{d}" for d in range(7)] + [f"{unpack(h)} AS h{h}" for h in range(24)])
+    return f"""SELECT g.member_id, g.first_at, g.last_at, CAST(MOD(g.visits, {slot}) AS INTEGER) AS visits_30d,
+                      CAST(MOD(DIV(g.visits, {slot}), {slot}) AS INTEGER) AS visits_90d,
+                      CAST(DIV(g.visits, {slot ** 2}) AS INTEGER) AS visits_365d,
+                      CAST(g.litres AS BIGINT) AS litres, CAST(g.amount AS BIGINT) AS amount, {counters}
+        FROM (SELECT s.member_id, MIN(s.created_at) AS first_at, MAX(s.created_at) AS last_at, SUM({visits}) AS visits,
+                     SUM(CASE WHEN s.in_window = 1 THEN s.litres_ml ELSE 0 END) AS litres,
+                     SUM(CASE WHEN s.in_window = 1 THEN s.payable_fen - s.refunded_fen ELSE 0 END) AS amount,
+                     SUM(CASE WHEN s.in_window = 1 THEN ({weights})[s.hr + 1] + ({weights})[s.dow + 25] ELSE 0 END)
+                         AS slots
+              FROM ({sales}) s GROUP BY s.member_id) g"""
 
 
 def _base() -> list[str]:
@@ -85,22 +102,12 @@ def _base() -> list[str]:
         day, hour = f"((({local} / 86400) + 3) % 7)", f"(({local} / 3600) % 24)"
     else:
         day, hour = sql.local_weekday("created_at"), sql.local_hour("created_at")
-    in_window = "s.in_window = 1"
-    grouped = f"""SELECT s.member_id, MIN(s.created_at) AS first_at, MAX(s.created_at) AS last_at,
-               SUM(CASE WHEN s.created_at >= :d30_start THEN 1 ELSE 0 END) AS visits_30d,
-               SUM(CASE WHEN s.created_at >= :d90_start THEN 1 ELSE 0 END) AS visits_90d,
-               SUM(s.in_window) AS visits_365d,
-               SUM(CASE WHEN {in_window} THEN s.litres_ml ELSE 0 END) AS litres,
-               SUM(CASE WHEN {in_window} THEN s.payable_fen - s.refunded_fen ELSE 0 END) AS amount,
-               {_counters()}
-        FROM (SELECT member_id, created_at, litres_ml, payable_fen, refunded_fen,
-                     CASE WHEN created_at >= :window_start THEN 1 ELSE 0 END AS in_window,
-                     {day} AS dow, {hour} AS hr
-              FROM sales s WHERE s.member_id IS NOT NULL AND s.created_at < :as_of AND {KEPT}) s
-        GROUP BY s.member_id"""  # erased members drop out at the insert (a join here costs a lookup a sale)
-    if sql.postgres():
-        grouped = f"""SELECT member_id, first_at, last_at, visits_30d, visits_90d, visits_365d, litres, amount,
-                             {_unpacked()} FROM ({grouped}) p"""
+    # Erased members drop out at the insert (a join here would cost a lookup a sale).
+    sales = f"""SELECT member_id, created_at, litres_ml, payable_fen, refunded_fen,
+                       CASE WHEN created_at >= :window_start THEN 1 ELSE 0 END AS in_window,
+                       {day} AS dow, {hour} AS hr
+                FROM sales s WHERE s.member_id IS NOT NULL AND s.created_at < :as_of AND {KEPT}"""
+    grouped = _postgres_grouped(sales) if sql.postgres() else _sqlite_grouped(sales)
     top = lambda prefix, n: sql.greatest(*(f"g.{prefix}{i}" for i in range(n)))  # noqa: E731
     return [f"CREATE TEMPORARY TABLE prof_base AS SELECT g.*, {top('d', 7)} AS dmax, {top('h', 24)} AS hmax "
             f"FROM ({grouped}) g"]
