@@ -139,3 +139,23 @@ def test_the_run_tags_from_active_rules_only(any_app):
     db.session.commit()
     run("2026-12-02")
     assert tags() == {(commuter.id, "commuter")}
+
+
+def test_the_job_runs_through_a_worker_and_the_command_line(app, runner):
+    import time_machine
+    from rq import SimpleWorker
+
+    from jobs import loyalty as loyalty_jobs, queue
+    from tests.reminders.world import shanghai
+    demo.seed()
+    trucker = make_member("13900000321", consent=True)
+    sale(trucker, "2026-11-28", "06:00", "0", 200)
+    with time_machine.travel(shanghai("2026-12-02", "00:45"), tick=True):
+        q = queue()
+        job = q.enqueue(loyalty_jobs.compute_profiles)
+        SimpleWorker([q], connection=q.connection).work(burst=True)
+        assert job.get_status(refresh=True) == "finished"
+        assert job.return_value()["members"] == 1 and job.return_value()["tags"]["long_haul"] == 1
+        result = runner.invoke(args=["loyalty", "profiles"])
+    assert result.exit_code == 0 and "profiles: 1 members; tags: " in result.output and "long_haul 1" in result.output
+    assert tags() == {(trucker.id, "long_haul")}
