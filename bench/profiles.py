@@ -54,7 +54,8 @@ def main() -> None:
         segments = dict(db.session.execute(text(
             "SELECT rfm_segment, count(*) FROM member_profiles GROUP BY rfm_segment")).all())
         db.session.rollback()
-        print(f"profiles: {done.members} members; segments {', '.join(f'{k} {v}' for k, v in sorted(segments.items()))}; "
+        by_segment = ", ".join(f"{k} {v}" for k, v in sorted(segments.items()))
+        print(f"profiles: {done.members} members; segments {by_segment}; "
               f"tags {', '.join(f'{k} {v}' for k, v in done.tags.items())}")
         print(f"profile job total ({done.members} members): {total:.1f} s")
         print(f"under {LIMIT_SECONDS} s: {'yes' if total < LIMIT_SECONDS else 'no'}")

@@ -1,7 +1,7 @@
 """Finding members in the console: by phone (all 11 digits, or the last 4), plate, company
 name, tier, tag, RFM segment (loyalty.profiles); always inside what the staff may see
-(loyalty.people.staff_scope). Phones come back masked; `reveal_phone` gives one full number to an HQ admin, with a reason,
-and writes a change record of it."""
+(loyalty.people.staff_scope). Phones come back masked; `reveal_phone` gives one full
+number to an HQ admin, with a reason, and writes a change record of it."""
 from __future__ import annotations
 
 import re

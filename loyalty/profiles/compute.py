@@ -83,7 +83,8 @@ def _postgres_grouped(sales: str) -> str:
     slot, width = 2 ** SLOT_BITS, 6 * 31
     weights = "'{" + ",".join(str(10 ** (6 * i)) for i in range(31)) + "}'::numeric[]"
     visits = (f"CASE WHEN s.created_at >= :d30_start THEN 1 ELSE 0 END + "
-              f"CASE WHEN s.created_at >= :d90_start THEN {slot} ELSE 0 END + s.in_window * CAST({slot ** 2} AS BIGINT)")
+              f"CASE WHEN s.created_at >= :d90_start THEN {slot} ELSE 0 END + "
+              f"s.in_window * CAST({slot ** 2} AS BIGINT)")
     cut = lambda i: f"CAST(SUBSTRING(g.digits FROM {width - 6 * i - 5} FOR 6) AS INTEGER)"  # noqa: E731
     counters = ", ".join([f"{cut(24 + d)} AS d{d}" for d in range(7)] + [f"{cut(h)} AS h{h}" for h in range(24)])
     return f"""SELECT g.member_id, g.first_at, g.last_at, CAST(g.visits % {slot} AS INTEGER) AS visits_30d,
@@ -139,7 +140,8 @@ def _favourite(prefix: str, count: int) -> str:
 def _insert() -> str:
     last_day = sql.local_date("b.last_at")
     days_since = sql.days_between(":today", last_day)
-    span = f"CASE WHEN b.first_at >= :window_start THEN {sql.days_between(':today', sql.local_date('b.first_at'))} ELSE {WINDOW_DAYS} END"
+    since_first = sql.days_between(":today", sql.local_date("b.first_at"))
+    span = f"CASE WHEN b.first_at >= :window_start THEN {since_first} ELSE {WINDOW_DAYS} END"
     part = "CASE WHEN b.visits_365d > 0 THEN 1 ELSE 0 END"
     score = lambda order: f"CASE WHEN b.visits_365d > 0 THEN {segments.quintile_sql(order, part)} END"  # noqa: E731
     columns = ("member_id, visits_30d, visits_90d, visits_365d, visits_per_month, avg_litres_ml, litres_365d_ml, "

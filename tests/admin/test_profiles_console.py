@@ -15,7 +15,8 @@ from models import ChangeRecord, TagRule
 from tests.admin.fixtures import console, operator  # noqa: F401  (fixtures)
 from tests.cashier.fixtures import pinned_clock, till  # noqa: F401
 
-RULE = {"all": [{"field": "visits_30d", "op": ">=", "value": 1}, {"field": "favourite_grade", "op": "=", "value": "92"}]}
+RULE = {"all": [{"field": "visits_30d", "op": ">=", "value": 1},
+                {"field": "favourite_grade", "op": "=", "value": "92"}]}
 
 
 def profiled(pinned_clock) -> None:

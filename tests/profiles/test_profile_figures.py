@@ -53,7 +53,8 @@ def test_the_worked_example(any_app):
     # 1, 7, 4, 7, 3; sorted 1, 3, 4, 7, 7: median 4.
     assert p.median_interval_days == Decimal("4")
     assert p.days_since_last_visit == 9
-    assert (as_utc(p.first_visit_at), as_utc(p.last_visit_at)) == (shanghai("2026-11-01", "12:00"), shanghai("2026-11-23", "07:30"))
+    assert (as_utc(p.first_visit_at), as_utc(p.last_visit_at)) == (shanghai("2026-11-01", "12:00"),
+                                                                   shanghai("2026-11-23", "07:30"))
     # Alone in the window: every score 1 (no one worse); first visit more than 30 days ago.
     assert (p.r_score, p.f_score, p.m_score, p.rfm_segment) == (1, 1, 1, "hibernating")
     assert done.members == 1

@@ -32,7 +32,8 @@ def tags():
 
 def _form(code: str | None, values: dict, *, error: str | None = None, count: int | None = None, status: int = 200):
     return render_template("admin/tag_form.html", code=code, values=values, error=error, count=count,
-                           fields=tag_rules.FIELDS, history=changes.for_object("tag_rule", code) if code else []), status
+                           fields=tag_rules.FIELDS,
+                           history=changes.for_object("tag_rule", code) if code else []), status
 
 
 @bp.get("/tags/new")
