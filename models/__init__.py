@@ -10,6 +10,7 @@ from models.invoice import InvoiceRequest, InvoiceTitle
 from models.ledger import Account, AccountKind, LedgerEntry, LotMovement, PointLot
 from models.member import Member, WeChatBinding
 from models.checkin import CheckIn
+from models.profile import MemberProfile, MemberTag, TagRule
 from models.push_preference import PushPreference
 from models.referral import Referral, ReferralCode, ReferralScan
 from models.reward import Redemption, RewardItem
@@ -29,4 +30,5 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "RuleSet", "EarningRule", "PointsMultiplier", "TierChange", "TierReward",
            "TopupBonusRule", "Staff", "PushPreference", "ReferralCode", "ReferralScan", "Referral",
            "FeedbackTicket", "ChangeRecord", "Adjustment", "InvoiceTitle", "InvoiceRequest", "CheckIn",
-           "SurveyRating", "Delivery", "NoticeAcceptance", "DailyTotal", "ReferenceVersion"]
+           "SurveyRating", "Delivery", "NoticeAcceptance", "DailyTotal", "ReferenceVersion",
+           "MemberProfile", "TagRule", "MemberTag"]

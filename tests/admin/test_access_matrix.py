@@ -11,8 +11,10 @@ from tests.cashier.fixtures import pinned_clock, till  # noqa: F401
 
 HQ_ONLY = ["/admin/adjustments", "/admin/rules", "/admin/tiers", "/admin/config/coupon-templates",
            "/admin/config/rewards", "/admin/config/topup-bonus-rules", "/admin/config/rewards/WATER",
-           "/admin/config/coupon-templates/new", "/admin/changes", "/admin/changes/tier/gold", "/admin/books"]
-BOTH = ["/admin/", "/admin/members?q=1234", "/admin/feedback", "/admin/invoices"]
+           "/admin/config/coupon-templates/new", "/admin/changes", "/admin/changes/tier/gold", "/admin/books",
+           "/admin/tags", "/admin/tags/new", "/admin/tags/commuter"]
+BOTH = ["/admin/", "/admin/members?q=1234", "/admin/feedback", "/admin/invoices", "/admin/segments",
+        "/admin/members?segment=new", "/admin/members?tag=commuter"]
 
 PEOPLE = ("hq", "hq2", "wang", "qian", "li", "zhao")
 # page -> the status each login gets. east fuels at S001 (wang's station), west at S002
@@ -51,7 +53,10 @@ WRITES = [("/admin/members/{east}/reveal", {"reason": "会员来电核实"}),
           ("/admin/rules", {"yaml": "name: x", "reason": "r"}),
           ("/admin/tiers/gold", {"reason": "r"}),
           ("/admin/config/rewards", {"code": "NEW1", "reason": "r"}),
-          ("/admin/adjustments/1/approve", {})]
+          ("/admin/adjustments/1/approve", {}),
+          ("/admin/tags", {"code": "x1", "name": "x", "condition": '{"all": [{"field": "visits_30d", "op": ">", "value": 1}]}',
+                           "reason": "r"}),
+          ("/admin/tags/preview", {"condition": '{"all": [{"field": "visits_30d", "op": ">", "value": 1}]}'})]
 
 
 @pytest.mark.parametrize("who", ["wang", "li"])
