@@ -6,6 +6,7 @@
     changes.py   the change records: one object's, and the timeline
     inbox.py     feedback tickets and invoice requests
     books.py     the books-health panel (loyalty.books.invariants)
+    dashboards.py  the dashboards' pages and their JSON (loyalty.dashboards)
 
 The login is the till's (web/staff_login.py, one login system): an anonymous visitor is
 sent to /cashier/login and back. Scopes (what a station manager sees) are
@@ -19,7 +20,8 @@ from loyalty.errors import LoyaltyError
 from loyalty.policy import BUSINESS_TZ
 from loyalty.till.pricing import fen_to_yuan
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+# static/: the vendored Apache ECharts (static/echarts/README.md) and our dashboards.js.
+bp = Blueprint("admin", __name__, url_prefix="/admin", static_folder="static")
 STATUS = {"validation_error": 400, "not_allowed": 403, "not_found": 404}
 
 
@@ -57,5 +59,5 @@ def login():
 
 
 def init_app(app: Flask) -> None:
-    from web.admin import books, changes, config, inbox, members, pages  # noqa: F401  (routes register on bp)
+    from web.admin import books, changes, config, dashboards, inbox, members, pages  # noqa: F401  (routes register on bp)
     app.register_blueprint(bp)
