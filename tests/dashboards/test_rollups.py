@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from extensions import db
 from loyalty.dashboards import rollup
-from tests.dashboards.world import D, build, refund_s4, shanghai
+from tests.dashboards.world import D, build, more, refund_s4, shanghai
 
 D1 = D + timedelta(days=1)
 
@@ -87,3 +87,37 @@ def test_a_rerun_writes_the_same_rows_and_a_rebuild_agrees_with_the_nightly_run(
     rollup.rebuild(D - timedelta(days=7), D + timedelta(days=3), now)
     db.session.commit()
     assert everything() == first
+
+
+def test_snapshots_coupons_and_pushes_by_hand(any_app):
+    from loyalty import demo
+    from loyalty.people.members import account_of
+    world = build()
+    more(world)
+    s = station_ids()
+    now = shanghai(D + timedelta(days=2), "03:00:00")
+    rollup.nightly(now)
+    db.session.commit()
+    day = D + timedelta(days=2)
+    tiers = dict(db.session.execute(text("SELECT code, id FROM tiers")).all())
+    # Chain: east, west and the demo member (no sale anywhere); S001: east and west; S002: east.
+    assert rows("rollup_tier_counts", "day, station_id, tier_id, members") == {
+        (day, 0, tiers["normal"], 3), (day, s["S001"], tiers["normal"], 2), (day, s["S002"], tiers["normal"], 1)}
+    # East: 20 + 15 points, 500 yuan principal and 20 bonus; west nothing (S5 refunded in full).
+    demo_sv = account_of(demo.demo_member(), "stored_value")
+    assert (demo_sv.balance, demo_sv.bonus_balance) == (105000, 5000)  # the seed's 充1000送50
+    assert rows("rollup_liabilities", "day, station_id, points, principal_fen, bonus_fen") == {
+        (day, 0, 35, 150000, 7000), (day, s["S001"], 35, 50000, 2000), (day, s["S002"], 35, 50000, 2000)}
+    # Earned in November 2026, the lots expire at the end of November 2028 (24 months).
+    month = date(2028, 11, 1)
+    assert rows("rollup_points_expiry", "day, station_id, month, points") == {
+        (day, 0, month, 35), (day, s["S001"], month, 35), (day, s["S002"], month, 35)}
+    # Issued on D (3), used on D at S002 (chain and S002), expired: validity ended D+1 00:00.
+    assert rows("rollup_coupon_days", "day, station_id, issued, used, expired") == {
+        (D, 0, 3, 1, 0), (D, s["S001"], 3, 0, 0), (D, s["S002"], 3, 1, 0),
+        (D1, 0, 0, 0, 1), (D1, s["S001"], 0, 0, 1), (D1, s["S002"], 0, 0, 1)}
+    # East's pushes count for both of east's stations; the memberless one for the chain only.
+    assert rows("rollup_push_days", "day, station_id, channel, sent, failed") == {
+        (D, 0, "template", 1, 0), (D, 0, "subscribe", 0, 1), (D1, 0, "custom", 1, 0),
+        (D, s["S001"], "template", 1, 0), (D, s["S001"], "subscribe", 0, 1),
+        (D, s["S002"], "template", 1, 0), (D, s["S002"], "subscribe", 0, 1)}

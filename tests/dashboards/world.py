@@ -12,7 +12,7 @@ payable = gross. Points: S2 20, S3 15 (98#: 3 per 2 L), S5 30 taken back.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from extensions import db
 from loyalty import demo
@@ -26,7 +26,8 @@ D = date(2026, 11, 12)
 
 def shanghai(day: date, hhmmss: str) -> datetime:
     h, m, s = (int(x) for x in hhmmss.split(":"))
-    return datetime(day.year, day.month, day.day, h, m, s, tzinfo=BUSINESS_TZ)
+    # In UTC: SQLite stores an aware datetime's wall-clock digits as they are.
+    return datetime(day.year, day.month, day.day, h, m, s, tzinfo=BUSINESS_TZ).astimezone(timezone.utc)
 
 
 def build() -> dict:
@@ -51,3 +52,34 @@ def build() -> dict:
 
 def refund_s4(world: dict, at: datetime) -> None:
     refunds.refund(world["S4"], "R4", 7420, now=at)
+
+
+def more(world: dict) -> None:
+    """East tops up 500 yuan at S002 (充500送20: bonus 20 yuan); three coupons for east on D
+    09:00: one used by S3 (at S002), one whose validity ends at D+1 00:00 and expires, one
+    left; the delivery log: to east on D a template notice sent and a subscribe notice
+    failed (and a retry, counted nowhere); a custom message sent on D+1 with no member."""
+    from loyalty.benefits import coupons
+    from loyalty.till.topups import topup_member
+    from models import Coupon, Delivery, Outbox
+    east = db.session.get(Member, world["east"])
+    topup_member("S002", east, "TU1", 50000, "wechat", now=shanghai(D, "09:30:00"))
+    issued = [coupons.issue(east, "FULL200_20", key=f"dash:{n}", now=shanghai(D, "09:00:00")) for n in range(3)]
+    db.session.commit()
+    coupons.use([issued[0].id], east, world["S3"], now=shanghai(D, "10:15:00"))
+    db.session.get(Coupon, issued[1].id).valid_until = shanghai(D + timedelta(days=1), "00:00:00")
+    db.session.commit()
+    coupons.expire_due(now=shanghai(D + timedelta(days=1), "01:00:00"))
+    db.session.commit()
+    for n, (member_id, channel, outcome, at) in enumerate([
+            (east.id, "template", "sent", shanghai(D, "12:00:00")),
+            (east.id, "subscribe", "failed", shanghai(D, "12:05:00")),
+            (east.id, "template", "retry", shanghai(D, "12:06:00")),
+            (None, "custom", "sent", shanghai(D + timedelta(days=1), "08:00:00"))]):
+        row = Outbox(kind="receipt", dedup_key=f"dash:{n}", member_id=member_id, payload="{}",
+                     status={"retry": "pending"}.get(outcome, outcome))
+        db.session.add(row)
+        db.session.flush()
+        db.session.add(Delivery(outbox_id=row.id, member_id=member_id, kind="receipt", channel=channel,
+                                outcome=outcome, created_at=at))
+    db.session.commit()
