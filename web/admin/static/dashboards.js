@@ -7,6 +7,8 @@
   var summary = document.querySelector(".dash-summary");
   var errorBox = document.querySelector(".dash-error");
   var WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+  // Our palette (the first colour is what tests/admin/test_console_e2e.py looks for).
+  var PALETTE = ["#2f6fbd", "#e8963a", "#3a9a5b", "#c84b4b", "#7b5ea7", "#8c6d31", "#4bb3c8"];
   var HOURS = Array.from({length: 24}, function (_, h) { return h + "时"; });
 
   function yuan(fen) { return fen / 100; }
@@ -90,6 +92,7 @@
 
   function show(name, data) {
     var option = draw[name](data);
+    option.color = PALETTE;
     option.animation = false;  // drawn at once: what the page shows is the figures, not a transition
     option.tooltip = option.tooltip || {trigger: name === "tiers" ? "item" : "axis"};
     option.legend = option.legend || {top: 0};
