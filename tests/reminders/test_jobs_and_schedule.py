@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import time_machine
 from rq import SimpleWorker
 
-from jobs import notices, notify, queue
+from jobs import dashboards, notices, notify, queue
 from loyalty import demo
 from tests.factories import give_points
 from tests.reminders.world import consenting, rows, shanghai
@@ -42,7 +42,8 @@ def test_every_producer_is_on_the_schedule_under_its_own_stable_name():
                        "notices.coupon_expiring": notices.coupon_expiring,
                        "notices.birthdays": notices.birthdays, "notices.recall": notices.recall,
                        "notices.inspection": notices.inspection, "notices.surveys": notices.surveys,
-                       "notify.sweep": notify.sweep, "notify.refresh_tokens": notify.refresh_tokens}
+                       "notify.sweep": notify.sweep, "notify.refresh_tokens": notify.refresh_tokens,
+                       "dashboards.rollup": dashboards.rollup}
     # The tier review and the expiry runs stay where they were.
     assert {"jobs.loyalty.expire_points", "jobs.loyalty.expire_coupons", "jobs.loyalty.review_tiers"} <= set(names)
 

@@ -105,6 +105,11 @@
     .then(function (resp) { return resp.json().then(function (body) { return {ok: resp.ok, body: body}; }); })
     .then(function (r) {
       if (!r.ok) { throw new Error(r.body.error ? r.body.error.message : "加载失败"); }
+      // The range the figures cover (the default one when none was asked for).
+      ["from", "to"].forEach(function (k) {
+        var input = document.querySelector(".dash-filters input[name=" + k + "]");
+        if (input && !input.value) { input.value = r.body[k]; }
+      });
       show(el.dataset.name, r.body);
     })
     .catch(function (err) { errorBox.hidden = false; errorBox.textContent = err.message; });
