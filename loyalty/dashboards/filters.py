@@ -20,7 +20,8 @@ from models.rollup import CHAIN
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 EARLIEST = date(2000, 1, 1)
-DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+STATION_CODE = re.compile(r"[A-Za-z0-9_-]{1,16}")
 
 
 class BadFilter(LoyaltyError):
@@ -67,7 +68,8 @@ def _station(staff: Staff, code: str | None) -> tuple[int, str | None]:
         return own.id, own.code
     if code is None:
         return CHAIN, None
-    station_id = db.session.scalars(select(Station.id).where(Station.code == code[:16])).first()
+    station_id = db.session.scalars(select(Station.id).where(Station.code == code)).first() \
+        if STATION_CODE.fullmatch(code) else None
     if station_id is None:
         raise BadFilter("unknown_station", "没有这个油站", "station")
     return station_id, code

@@ -149,3 +149,18 @@ def test_each_page_carries_its_chart_the_vendored_echarts_and_the_filters(operat
     script = hq.get("/admin/static/echarts/echarts.min.js")
     assert script.status_code == 200 and b"Apache Software Foundation" in script.data[:400]
     assert "看板" in hq.get("/admin/").get_data(as_text=True)
+
+
+JUNK = ["", " ", "-", "0", "1e9", "１２", "99999999999999999999999", "NaN", "<script>", "%00", "\x00", "a" * 3000,
+        "2026-11-01\x00", "2026-11-01T00:00", "+2026-11-01", "2026-11-01 "]
+
+
+def test_junk_in_every_filter_is_a_4xx_json_error_or_the_default_never_a_500(operator, rolled):
+    for who in (operator("hq"), operator("wang")):
+        for name in DASHBOARDS:
+            for junk in JUNK:
+                for field in ("from", "to", "station"):
+                    resp = who.get(f"/admin/dashboards/{name}.json", query_string={field: junk})
+                    assert resp.status_code in (200, 400, 404), (name, field, junk, resp.status_code)
+                    if resp.status_code != 200:
+                        assert resp.get_json()["error"]["code"] in ("bad_date", "unknown_station", "not_found")
