@@ -50,7 +50,7 @@ def station_members(first: date, last: date) -> None:
     widened by the sales of the range (never narrowed: sales are never deleted)."""
     run(f"""
         INSERT INTO rollup_station_members (station_id, member_id, first_day, last_day)
-        SELECT s.station_id, s.member_id, MIN({sql.day('s.created_at')}), MAX({sql.day('s.created_at')})
+        SELECT s.station_id, s.member_id, {sql.day('MIN(s.created_at)')}, {sql.day('MAX(s.created_at)')}
         FROM sales s
         WHERE s.member_id IS NOT NULL AND s.created_at >= :lo AND s.created_at < :hi
         GROUP BY s.station_id, s.member_id
@@ -98,16 +98,17 @@ def coupon_days(first: date, last: date) -> None:
                FROM coupons c JOIN sales s ON s.id = c.used_sale_id
                WHERE c.status = 'used' AND c.used_at >= :lo AND c.used_at < :hi"""
     run(f"""
+        WITH held AS ({issued} UNION ALL {expired}), spent AS ({used})
         INSERT INTO rollup_coupon_days (day, station_id, issued, used, expired)
         SELECT day, station_id, SUM(i), SUM(u), SUM(e) FROM (
-            SELECT day, 0 AS station_id, i, u, e FROM ({issued} UNION ALL {expired}) c0
+            SELECT day, 0 AS station_id, i, u, e FROM held
             UNION ALL
-            SELECT c1.day, sm.station_id, c1.i, c1.u, c1.e FROM ({issued} UNION ALL {expired}) c1
-            JOIN rollup_station_members sm ON sm.member_id = c1.member_id
+            SELECT held.day, sm.station_id, held.i, held.u, held.e FROM held
+            JOIN rollup_station_members sm ON sm.member_id = held.member_id
             UNION ALL
-            SELECT day, 0, i, u, e FROM ({used}) u0
+            SELECT day, 0, i, u, e FROM spent
             UNION ALL
-            SELECT day, station_id, i, u, e FROM ({used}) u1
+            SELECT day, station_id, i, u, e FROM spent
         ) t GROUP BY day, station_id""", lo=day_start(first), hi=day_start(last + timedelta(days=1)))
 
 
@@ -120,12 +121,13 @@ def push_days(first: date, last: date) -> None:
                    FROM deliveries d
                    WHERE d.outcome IN ('sent', 'failed') AND d.created_at >= :lo AND d.created_at < :hi"""
     run(f"""
+        WITH attempts AS ({attempts})
         INSERT INTO rollup_push_days (day, station_id, channel, sent, failed)
         SELECT day, station_id, channel, SUM(sent), SUM(failed) FROM (
-            SELECT day, 0 AS station_id, channel, sent, failed FROM ({attempts}) a0
+            SELECT day, 0 AS station_id, channel, sent, failed FROM attempts
             UNION ALL
-            SELECT a1.day, sm.station_id, a1.channel, a1.sent, a1.failed FROM ({attempts}) a1
-            JOIN rollup_station_members sm ON sm.member_id = a1.member_id
+            SELECT a.day, sm.station_id, a.channel, a.sent, a.failed FROM attempts a
+            JOIN rollup_station_members sm ON sm.member_id = a.member_id
         ) t GROUP BY day, station_id, channel""", lo=day_start(first), hi=day_start(last + timedelta(days=1)))
 
 
