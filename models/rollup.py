@@ -58,8 +58,9 @@ class StationMember(Base):
     __tablename__ = "rollup_station_members"
     __table_args__ = (Index("ix_rollup_station_members_first_day", "first_day"),)
 
-    station_id: Mapped[int] = mapped_column(primary_key=True)
+    # The member first: the member-based rollups join it by member.
     member_id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(primary_key=True)
     first_day: Mapped[date]
     last_day: Mapped[date]
 

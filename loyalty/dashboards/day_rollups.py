@@ -47,7 +47,8 @@ def grade_days(first: date, last: date) -> None:
 
 def station_members(first: date, last: date) -> None:
     """Who fuels where: the first and last day of each member's sales at each station,
-    widened by the sales of the range (never narrowed: sales are never deleted)."""
+    widened by the sales of the range (never narrowed: sales are never deleted); a row
+    the range does not widen is not written again."""
     run(f"""
         INSERT INTO rollup_station_members (station_id, member_id, first_day, last_day)
         SELECT s.station_id, s.member_id, {sql.day('MIN(s.created_at)')}, {sql.day('MAX(s.created_at)')}
@@ -56,7 +57,9 @@ def station_members(first: date, last: date) -> None:
         GROUP BY s.station_id, s.member_id
         ON CONFLICT (station_id, member_id) DO UPDATE
         SET first_day = {sql.lesser('rollup_station_members.first_day', 'excluded.first_day')},
-            last_day = {sql.greater('rollup_station_members.last_day', 'excluded.last_day')}""",
+            last_day = {sql.greater('rollup_station_members.last_day', 'excluded.last_day')}
+        WHERE excluded.first_day < rollup_station_members.first_day
+           OR excluded.last_day > rollup_station_members.last_day""",
         lo=day_start(first), hi=day_start(last + timedelta(days=1)))
 
 

@@ -35,9 +35,9 @@ TABLES = {
         + _counts('lines') + _counts('litres_ml', 'amount_fen', big=True),
         ['day', 'station_id', 'grade_code']),
     'rollup_station_members': (
-        _key(('station_id', sa.Integer()), ('member_id', sa.Integer()), ('first_day', sa.Date()),
+        _key(('member_id', sa.Integer()), ('station_id', sa.Integer()), ('first_day', sa.Date()),
              ('last_day', sa.Date())),
-        ['station_id', 'member_id']),
+        ['member_id', 'station_id']),
     'rollup_member_weeks': (
         _key(('week', sa.Date()), ('station_id', sa.Integer())) + _counts('new_members', 'active_members'),
         ['week', 'station_id']),
