@@ -18,6 +18,8 @@ from loyalty.dashboards import day_rollups, snapshots, sql
 from loyalty.reminders.sql import business_day, day_start, postgres
 
 LOOKBACK_DAYS = 7
+TABLES = ("rollup_sales_hours", "rollup_grade_days", "rollup_station_members", "rollup_member_weeks",
+          "rollup_coupon_days", "rollup_push_days", "rollup_tier_counts", "rollup_liabilities", "rollup_points_expiry")
 # The job's own planner settings (PostgreSQL, this transaction only): memory for its sorts
 # and hashes, so GROUP BYs over millions of sales stay in memory; and random reads priced
 # as the cached reads they are, so a week of sales finds its lines by index instead of a
@@ -73,6 +75,8 @@ def rebuild(first: date, last: date, now: datetime) -> dict:
     today = business_day(now)
     if first <= today <= last:
         snapshots.take(today, now)
+    if postgres():  # a long range rewrites most rows: fresh statistics for the next runs' plans
+        db.session.execute(text(f"ANALYZE {', '.join(TABLES)}"))
     return {"from": first.isoformat(), "to": last.isoformat(), "snapshots": first <= today <= last}
 
 

@@ -1,4 +1,4 @@
-"""the dashboards' daily rollups (models/rollup.py), kept by the rollup job
+"""the dashboards' daily rollups (models/rollup.py), kept by the rollup job; coupons by issue and use time
 
 Revision ID: 0019
 Revises: 0018
@@ -65,9 +65,14 @@ def upgrade():
     for name, (columns, key) in TABLES.items():
         op.create_table(name, *columns, sa.PrimaryKeyConstraint(*key, name=op.f(f'pk_{name}')))
     op.create_index('ix_rollup_station_members_first_day', 'rollup_station_members', ['first_day'])
+    # The rollup reads a few days of coupons issued and used.
+    op.create_index('ix_coupons_issued_at', 'coupons', ['issued_at'])
+    op.create_index('ix_coupons_used_at', 'coupons', ['used_at'])
 
 
 def downgrade():
+    op.drop_index('ix_coupons_used_at', table_name='coupons')
+    op.drop_index('ix_coupons_issued_at', table_name='coupons')
     op.drop_index('ix_rollup_station_members_first_day', table_name='rollup_station_members')
     for name in reversed(list(TABLES)):
         op.drop_table(name)
