@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from rq import cron
 
-from jobs import housekeeping, loyalty, notices, notify
+from jobs import dashboards, housekeeping, loyalty, notices, notify
 
 SCHEDULE = [
     {"func": housekeeping.heartbeat, "queue_name": "default", "interval": 60},
@@ -38,6 +38,9 @@ SCHEDULE = [
     {"func": notices.inspection, "queue_name": "default", "cron": "25 1,7 * * *", "name": "notices.inspection"},
     # Surveys follow visits: every half hour, for sales at least 30 minutes old.
     {"func": notices.surveys, "queue_name": "default", "cron": "*/30 * * * *", "name": "notices.surveys"},
+    # The dashboards' rollups (docs/console.md): the last 7 Shanghai days (and older days whose
+    # sales were refunded since) and today's snapshots; any hour of the night will do.
+    {"func": dashboards.rollup, "queue_name": "default", "cron": "40 2 * * *", "name": "dashboards.rollup"},
     # Pushes (docs/pushes.md): rows a dead worker or a Redis outage left, deferred ones now due.
     {"func": notify.sweep, "queue_name": "notify", "interval": 60, "name": "notify.sweep"},
     # The shared access token and jsapi_ticket, renewed 10 minutes before they expire.
