@@ -178,7 +178,8 @@ def _insert() -> str:
                      ON g.member_id = b.member_id AND g.rn = 1
               LEFT JOIN (SELECT member_id, SUM(amount) AS amount,
                                 SUM(CASE WHEN kind = 'shop' THEN amount ELSE 0 END) AS shop
-                         FROM prof_lines GROUP BY member_id) t ON t.member_id = b.member_id) scored"""
+                         FROM prof_lines GROUP BY member_id) t ON t.member_id = b.member_id) scored
+        ORDER BY member_id"""
 
 
 def _params(now: datetime) -> dict:
