@@ -1,5 +1,6 @@
 """SQLAlchemy models, one file per aggregate. Importing this package registers them all."""
 from models.base import Base
+from models.campaign import Campaign, CampaignArm, CampaignMember, Segment
 from models.console import Adjustment, ChangeRecord
 from models.coupon import Coupon, CouponTemplate
 from models.delivery import Delivery, NoticeAcceptance
@@ -29,4 +30,5 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "RuleSet", "EarningRule", "PointsMultiplier", "TierChange", "TierReward",
            "TopupBonusRule", "Staff", "PushPreference", "ReferralCode", "ReferralScan", "Referral",
            "FeedbackTicket", "ChangeRecord", "Adjustment", "InvoiceTitle", "InvoiceRequest", "CheckIn",
-           "SurveyRating", "Delivery", "NoticeAcceptance", "DailyTotal", "ReferenceVersion"]
+           "SurveyRating", "Delivery", "NoticeAcceptance", "DailyTotal", "ReferenceVersion",
+           "Segment", "Campaign", "CampaignArm", "CampaignMember"]

@@ -15,6 +15,7 @@ Payloads (JSON in outbox.payload) are written by their producers:
   recall           {"coupon_id": int | null, "days_since_visit": int}
   inspection       {"plate": str, "due_on": "YYYY-MM-DD"}
   survey           {"sale_id": int}
+  campaign         {"campaign_id": int, "arm_id": int, "coupon_id": int | null, "points": int}
 
 A kind's fields are plain typed values (fen as int, dates, datetimes, str); the channel's
 sender turns them into its payload (template values per key type: bot/channels/values.py).
@@ -55,6 +56,7 @@ class Kind(StrEnum):
     RECALL = "recall"
     INSPECTION = "inspection"
     SURVEY = "survey"
+    CAMPAIGN = "campaign"
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,15 @@ def _recall(p: dict, f: dict) -> dict:
     return {"coupon": coupon["title"] if coupon else None, "days": int(p["days_since_visit"]), "note": "好久不见"}
 
 
+def _campaign(p: dict, f: dict) -> dict:
+    """The arm's own messages per channel (loyalty/campaigns): the chat text, the SMS text
+    (the chat text when none), the subscription notice's short note."""
+    arm, coupon = f.get("campaign") or {}, f.get("coupon")
+    text = arm.get("message") or ""
+    return {"text": text, "sms_text": arm.get("sms_text") or text, "note": arm.get("note") or "会员专属优惠",
+            "coupon": coupon["title"] if coupon else None, "points": int(p.get("points") or 0)}
+
+
 def _inspection(p: dict, f: dict) -> dict:
     return {"plate": p["plate"], "due_on": _day(p["due_on"]), "note": "车辆年检即将到期"}
 
@@ -149,6 +160,7 @@ SPECS: dict[Kind, KindSpec] = {spec.kind: spec for spec in (
     # Marketing: never a template message.
     KindSpec(Kind.BIRTHDAY, Category.MARKETING, False, (S, C, M), _birthday, ("coupon",)),
     KindSpec(Kind.RECALL, Category.MARKETING, False, (S, C, M), _recall, ("coupon",)),
+    KindSpec(Kind.CAMPAIGN, Category.MARKETING, False, (S, C, M), _campaign, ("coupon", "campaign")),
 )}
 
 assert all(T not in s.channels for s in SPECS.values() if s.category is Category.MARKETING)

@@ -31,8 +31,11 @@ from loyalty.reminders import issue, sql
 KIND = "recall"
 
 
-def _statements() -> list[str]:
+def _statements(marketing_only: bool = True, cooldown: bool = True, median: bool = True) -> list[str]:
     last_day = sql.local_date("r.last_at")
+    marketing = "JOIN push_preferences p ON p.member_id = m.id AND p.marketing = true" if marketing_only else ""
+    recent = (f"""AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.member_id = m.id AND o.kind = '{KIND}'
+                              AND o.created_at > :cooldown_start)""" if cooldown else "")
     gap = sql.days_between("v.day", "LAG(v.day) OVER (PARTITION BY v.member_id ORDER BY v.day)")
     return [
         "DROP TABLE IF EXISTS recall_last",
@@ -43,10 +46,9 @@ def _statements() -> list[str]:
             SELECT s.member_id, MAX(s.created_at) AS last_at
             FROM sales s
             JOIN members m ON m.id = s.member_id
-            JOIN push_preferences p ON p.member_id = m.id AND p.marketing = true
+            {marketing}
             WHERE {sql.REACHABLE} AND s.created_at <= :now
-              AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.member_id = m.id AND o.kind = '{KIND}'
-                              AND o.created_at > :cooldown_start)
+              {recent}
             GROUP BY s.member_id
             HAVING MAX(s.created_at) < :floor_end""",
         # The median interval between visit days, where there is enough history; only of
@@ -63,7 +65,8 @@ def _statements() -> list[str]:
                             FROM gaps WHERE gap IS NOT NULL)
             SELECT member_id, AVG(gap) AS median FROM ranked
             WHERE n >= :min_intervals AND rn IN ((n + 1) / 2, (n + 2) / 2)
-            GROUP BY member_id""",
+            GROUP BY member_id""" if median else
+        "CREATE TEMPORARY TABLE recall_median AS SELECT member_id, 0 AS median FROM recall_last WHERE 1 = 0",
         f"""CREATE TEMPORARY TABLE recall_due AS
             SELECT r.member_id, {sql.days_between(':today', last_day)} AS days_since
             FROM recall_last r LEFT JOIN recall_median d ON d.member_id = r.member_id
@@ -72,9 +75,13 @@ def _statements() -> list[str]:
     ]
 
 
-def select_due(now: datetime, policy: Policy) -> int:
+def select_due(now: datetime, policy: Policy, *, marketing_only: bool = True, cooldown: bool = True,
+               median: bool = True) -> int:
     """Find today's dormant members into the temporary table recall_due (member_id,
-    days_since), dropped by write_due; returns how many."""
+    days_since), dropped by write_due; returns how many. The campaigns' dormancy filters
+    (loyalty/campaigns/filters.py) reuse it without the marketing opt-in and the recall
+    notice's cooldown (theirs are the segment's and the campaign's), and without the
+    median rule for "no visit for N days"."""
     today = sql.business_day(now)
     params = dict(
         now=now, today=today,
@@ -85,7 +92,7 @@ def select_due(now: datetime, policy: Policy) -> int:
         floor_end=sql.day_start(today - timedelta(days=policy.recall_floor_days - 1)),
         dormant_end=sql.day_start(today - timedelta(days=policy.recall_days - 1)),
         min_intervals=policy.recall_min_intervals, factor=policy.recall_median_factor)
-    for statement in _statements():
+    for statement in _statements(marketing_only, cooldown, median):
         sql.run(statement, **params)
     return int(db.session.execute(text("SELECT count(*) FROM recall_due")).scalar())
 
