@@ -76,6 +76,10 @@ def ratio_ci(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float] | None:
     return math.exp(log_rr - half) - 1, math.exp(log_rr + half) - 1
 
 
+def _p(value: float) -> str:
+    return "p < 0.0001" if value < 0.0001 else f"p = {value:.4f}"
+
+
 def _points(value: float) -> str:
     return f"{value * 100:+.1f} 个百分点"
 
@@ -96,8 +100,8 @@ def compare(x1: int, n1: int, x2: int, n2: int) -> Lift:
                    "正态近似不可靠（每组至少 30 人，预期转化与未转化各至少 5 人）")
     elif significant:
         verdict = (f"显著：转化率{'提升' if p1 > p2 else '下降'} {_points(p1 - p2)}（95% 置信区间 "
-                   f"{ci[0] * 100:+.1f} 至 {ci[1] * 100:+.1f}），p = {p_value:.4f}")
+                   f"{ci[0] * 100:+.1f} 至 {ci[1] * 100:+.1f}），{_p(p_value)}")
     else:
         verdict = (f"不显著：差异 {_points(p1 - p2)}，95% 置信区间 {ci[0] * 100:+.1f} 至 {ci[1] * 100:+.1f}"
-                   f" 个百分点，含 0（p = {p_value:.4f}），不能说明活动有效")
+                   f" 个百分点，含 0（{_p(p_value)}），不能说明活动有效")
     return Lift(p1, p2, p1 - p2, ci, relative, ratio_ci(x1, n1, x2, n2), z, p_value, enough, significant, verdict)
