@@ -223,17 +223,21 @@ def _tier_at_risk(p: dict, ctx: Context) -> str:
                              WHERE d.member_id = m.id AND d.day > {since} AND d.day <= {ctx.bind(ctx.today)}))"""
 
 
-@register("points_expiring", "积分即将过期且够兑换", {"days": Param("int", 30, 1, 365, label="天数")}, trigger=True)
+@register("points_expiring", "积分即将过期且够兑换", {"days": Param("int", 30, 1, 365, label="天数"),
+                                               "min_points": Param("optional_int", None, 1, 10**9, label="至少积分")},
+          trigger=True)
 def _points_expiring(p: dict, ctx: Context) -> str:
     """Points of the member's own account expiring within `days` add up to at least the
-    price of the cheapest active reward (enough to redeem something before they go)."""
+    price of the cheapest active reward that is not a donation (enough to redeem
+    something before they go), or to `min_points` when given."""
     from datetime import timedelta
     now, until = ctx.bind(ctx.now), ctx.bind(ctx.now + timedelta(days=p["days"]))
+    enough = (ctx.bind(p["min_points"]) if p["min_points"] else f"""(SELECT MIN(r.points_price) FROM reward_items r
+        WHERE r.active AND r.kind <> 'donation' AND (r.starts_at IS NULL OR r.starts_at <= {now})
+          AND (r.ends_at IS NULL OR r.ends_at > {now}))""")
     return f"""(SELECT COALESCE(SUM(l.remaining), 0) FROM point_lots l JOIN accounts a ON a.id = l.account_id
                 WHERE a.member_id = m.id AND a.kind = 'points' AND l.remaining > 0
-                  AND l.expires_at > {now} AND l.expires_at <= {until})
-               >= (SELECT MIN(r.points_price) FROM reward_items r WHERE r.active
-                     AND (r.starts_at IS NULL OR r.starts_at <= {now}) AND (r.ends_at IS NULL OR r.ends_at > {now}))"""
+                  AND l.expires_at > {now} AND l.expires_at <= {until}) >= {enough}"""
 
 
 def conditions(specs: list[dict], ctx: Context) -> str:
