@@ -94,14 +94,19 @@ class CampaignArm(Base):
 
 class CampaignMember(Base):
     """A member's assignment to an arm, written when they first enter, never re-drawn;
-    entries count the times they entered (a trigger with a cooldown lets them in again)."""
+    entries count the times they entered (a trigger with a cooldown lets them in again).
+
+    No foreign keys (migration 0021): only loyalty.campaigns.entry writes these rows, set-
+    based, from the members table and the campaign's own arms, neither of which is ever
+    deleted once a campaign has members; for a million rows the checks cost six times the
+    insert itself."""
 
     __tablename__ = "campaign_members"
     __table_args__ = (Index("ix_campaign_members_arm", "campaign_id", "arm_id"),)
 
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
-    arm_id: Mapped[int] = mapped_column(ForeignKey("campaign_arms.id"))
+    campaign_id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(primary_key=True)
+    arm_id: Mapped[int]
     entered_at: Mapped[datetime]
     # entered_at + the campaign's window: the conversion window of this member.
     window_ends_at: Mapped[datetime]

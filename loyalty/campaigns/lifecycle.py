@@ -23,7 +23,7 @@ from loyalty.books.ledger import utc
 from loyalty.campaigns import entry, filters, segments
 from loyalty.config_fields import check_code
 from loyalty.errors import NotFound, ValidationError
-from models import Campaign, CampaignArm, CouponTemplate, Staff
+from models import Campaign, CampaignArm, CouponTemplate, Segment, Staff
 
 MAX_ARMS = 5
 ARM_CODE = re.compile(r"[A-Za-z0-9_-]{1,16}")
@@ -104,11 +104,15 @@ def _trigger(form: dict) -> dict | None:
     return spec
 
 
-def save(code: str, form: dict, *, staff: Staff | None, reason: str, now: datetime | None = None) -> Campaign:
+def save(code: str, form: dict, *, staff: Staff | None, reason: str, now: datetime | None = None,
+         new_segment: tuple[str, list] | None = None) -> Campaign:
     """Create the draft `code`, or edit it (drafts only). `form`: name, segment (code),
     schedule (once / trigger), trigger (a filter spec), cooldown_days, holdout_pct (0-99,
     default 10), window_days (default 14), conversion, min_amount_fen, arms (list of
-    {code, weight, coupon, points, message, sms_text, note})."""
+    {code, weight, coupon, points, message, sms_text, note}). `new_segment` (name,
+    filters): make the segment `form["segment"]` first when it does not exist yet, in the
+    same transaction (the recall preset's segment). Everything is checked before
+    anything is written."""
     reason, code = changes.require_reason(reason), check_code(code)
     campaign = db.session.scalars(select(Campaign).where(Campaign.code == code)).first()
     if campaign is not None and campaign.status != "draft":
@@ -116,7 +120,10 @@ def save(code: str, form: dict, *, staff: Staff | None, reason: str, now: dateti
     name = _text(form.get("name"), "name", 64)
     if name is None:
         raise ValidationError("请填写活动名称", field="name")
-    segment = segments.get((form.get("segment") or "").strip())
+    segment_code = (form.get("segment") or "").strip()
+    segment = db.session.scalars(select(Segment).where(Segment.code == segment_code)).first()
+    if segment is None and new_segment is None:
+        raise NotFound("人群不存在", field="segment")
     schedule = form.get("schedule") or "once"
     if schedule not in ("once", "trigger"):
         raise ValidationError("执行方式只能是一次或每日触发", field="schedule")
@@ -130,23 +137,30 @@ def save(code: str, form: dict, *, staff: Staff | None, reason: str, now: dateti
     if conversion == "sale_over" and min_amount is None:
         raise ValidationError("请填写单笔金额门槛（分）", field="min_amount_fen")
     arms = _arms(form.get("arms"))
-    before = None if campaign is None else snapshot(campaign)
-    if campaign is None:
-        campaign = Campaign(code=code, status="draft")
-        db.session.add(campaign)
-    campaign.name, campaign.segment, campaign.schedule = name, segment, schedule
-    campaign.trigger = trigger if schedule == "trigger" else None
-    campaign.cooldown_days = _int(form, "cooldown_days", 1, 3650)
-    campaign.holdout_bp = _int(form, "holdout_pct", 0, 99, 10) * 100
-    campaign.window_days = _int(form, "window_days", 1, 365, 14)
-    campaign.conversion, campaign.min_amount_fen = conversion, min_amount
-    db.session.flush()
-    for old in list(campaign.arms):
-        db.session.delete(old)
-    db.session.flush()
-    campaign.arms = [CampaignArm(campaign_id=campaign.id, code="holdout", position=0, holdout=True, weight=0,
-                                 message=None)] + [CampaignArm(campaign_id=campaign.id, **a) for a in arms]
-    _commit(campaign, "create" if before is None else "update", before, staff=staff, reason=reason, now=now)
+    cooldown = _int(form, "cooldown_days", 1, 3650)
+    holdout_bp = _int(form, "holdout_pct", 0, 99, 10) * 100
+    window = _int(form, "window_days", 1, 365, 14)
+    try:
+        if segment is None:
+            segment = segments.put(segment_code, *new_segment, staff=staff, reason=reason, now=now)
+        before = None if campaign is None else snapshot(campaign)
+        if campaign is None:
+            campaign = Campaign(code=code, status="draft")
+            db.session.add(campaign)
+        campaign.name, campaign.segment, campaign.schedule = name, segment, schedule
+        campaign.trigger = trigger if schedule == "trigger" else None
+        campaign.cooldown_days, campaign.holdout_bp, campaign.window_days = cooldown, holdout_bp, window
+        campaign.conversion, campaign.min_amount_fen = conversion, min_amount
+        db.session.flush()
+        for old in list(campaign.arms):
+            db.session.delete(old)
+        db.session.flush()
+        campaign.arms = [CampaignArm(campaign_id=campaign.id, code="holdout", position=0, holdout=True, weight=0,
+                                     message=None)] + [CampaignArm(campaign_id=campaign.id, **a) for a in arms]
+        _commit(campaign, "create" if before is None else "update", before, staff=staff, reason=reason, now=now)
+    except Exception:
+        _undo()
+        raise
     return campaign
 
 
@@ -162,6 +176,16 @@ def move(code: str, action: str, *, staff: Staff | None, reason: str, now: datet
     before = snapshot(campaign)
     counts: dict = {}
     first = campaign.launched_at is None and action == "launch"
+    try:
+        _apply(campaign, target, first, now, counts)
+        _commit(campaign, action, before, staff=staff, reason=reason, now=now)
+    except Exception:
+        _undo()
+        raise
+    return counts
+
+
+def _apply(campaign: Campaign, target: str, first: bool, now: datetime, counts: dict) -> None:
     campaign.status = target
     if first:
         campaign.launched_at = now
@@ -169,9 +193,11 @@ def move(code: str, action: str, *, staff: Staff | None, reason: str, now: datet
         campaign.stopped_at = now
     db.session.flush()
     if target == "running" and (first or campaign.schedule == "trigger"):
-        counts = entry.enter(campaign, now)
-    _commit(campaign, action, before, staff=staff, reason=reason, now=now)
-    return counts
+        counts.update(entry.enter(campaign, now))
+
+
+def _undo() -> None:
+    db.session.rollback()
 
 
 def _commit(campaign: Campaign, action: str, before: dict | None, *, staff, reason: str, now) -> None:

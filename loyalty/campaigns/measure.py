@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from extensions import db
-from loyalty.books.ledger import utc
+from loyalty.books.ledger import as_utc, utc
 from loyalty.campaigns import stats
 from loyalty.reminders import sql
-from models import Campaign
+from models import Campaign, CampaignMember
 
 
 @dataclass
@@ -85,6 +85,12 @@ def _day(later: str, earlier: str) -> str:
 
 def _figures(campaign: Campaign, now: datetime):
     cid, prefix = int(campaign.id), f"campaign:{int(campaign.id)}:%"
+    # The sales of all the windows lie between the first entry and the last window's end:
+    # bounds the planner can take to the sales' time index (a once campaign reads 14 days).
+    lo, hi = db.session.execute(select(func.min(CampaignMember.entered_at), func.max(CampaignMember.window_ends_at))
+                                .where(CampaignMember.campaign_id == cid)).one()
+    if lo is None:
+        return []
     first = "w.first_sale"
     if campaign.conversion == "coupon_used":
         first = f"""(SELECT MIN(c.used_at) FROM coupons c WHERE c.member_id = w.member_id AND c.source = 'campaign'
@@ -98,13 +104,14 @@ def _figures(campaign: Campaign, now: datetime):
             FROM campaign_members cm
             LEFT JOIN sales s ON s.member_id = cm.member_id AND s.created_at >= cm.entered_at
                              AND s.created_at < cm.window_ends_at AND s.created_at <= :now
+                             AND s.created_at >= :lo AND s.created_at < :hi
             WHERE cm.campaign_id = {cid}
             GROUP BY cm.member_id, cm.arm_id, cm.entered_at, cm.window_ends_at),
         f AS (SELECT w.arm_id, w.ml, w.fen, w.entered_at, {first} AS first_at FROM w)
         SELECT arm_id, CASE WHEN first_at IS NULL THEN -1 ELSE {_day('first_at', 'entered_at')} END AS day,
                COUNT(*), SUM(ml), SUM(fen)
         FROM f GROUP BY arm_id, CASE WHEN first_at IS NULL THEN -1 ELSE {_day('first_at', 'entered_at')} END""",
-        now=now, prefix=prefix).all()
+        now=now, prefix=prefix, lo=as_utc(lo), hi=as_utc(hi)).all()
 
 
 def _coupons(campaign: Campaign):

@@ -80,6 +80,18 @@ def get(code: str) -> Segment:
 def save(code: str, name: str, raw_filters, *, staff: Staff | None, reason: str,
          now: datetime | None = None) -> Segment:
     """Create the segment `code` or replace its name and filters; commits with its record."""
+    try:
+        segment = put(code, name, raw_filters, staff=staff, reason=reason, now=now)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return segment
+
+
+def put(code: str, name: str, raw_filters, *, staff: Staff | None, reason: str,
+        now: datetime | None = None) -> Segment:
+    """`save` without the commit (flushed with its change record)."""
     reason, code = changes.require_reason(reason), check_code(code)
     name = changes.check_plain((name or "").strip(), "name")
     if not name or len(name) > 64:
@@ -94,5 +106,4 @@ def save(code: str, name: str, raw_filters, *, staff: Staff | None, reason: str,
     db.session.flush()
     changes.record("segment", code, "create" if before is None else "update", staff=staff, reason=reason,
                    before=before, after={"name": name, "filters": specs}, now=now)
-    db.session.commit()
     return segment
