@@ -115,11 +115,15 @@ def _figures(campaign: Campaign, now: datetime):
 
 
 def _coupons(campaign: Campaign):
-    return db.session.execute(text("""
+    templates = sorted({int(a.coupon_template_id) for a in campaign.arms if a.coupon_template_id is not None})
+    if not templates:  # no arm offers a coupon: nothing to read
+        return []
+    return db.session.execute(text(f"""
         SELECT cm.arm_id, COUNT(c.id), SUM(CASE WHEN c.status = 'used' THEN 1 ELSE 0 END),
                COALESCE(SUM(d.amount_fen), 0)
         FROM campaign_members cm
         JOIN coupons c ON c.member_id = cm.member_id AND c.source = 'campaign' AND c.issue_key LIKE :prefix
+                      AND c.template_id IN ({", ".join(map(str, templates))})
         LEFT JOIN sale_discounts d ON d.sale_id = c.used_sale_id AND d.coupon_id = c.id
         WHERE cm.campaign_id = :cid GROUP BY cm.arm_id"""),
         {"cid": campaign.id, "prefix": f"campaign:{int(campaign.id)}:%"}).all()
