@@ -21,7 +21,7 @@ from extensions import db
 from loyalty import changes
 from loyalty.books.ledger import utc
 from loyalty.campaigns import entry, filters, segments
-from loyalty.config_fields import check_code
+from loyalty.config_fields import CODE, check_code
 from loyalty.errors import NotFound, ValidationError
 from models import Campaign, CampaignArm, CouponTemplate, Segment, Staff
 
@@ -34,7 +34,9 @@ MOVES = {"launch": (("draft", "paused"), "running"), "pause": (("running",), "pa
 
 
 def get(code: str) -> Campaign:
-    campaign = db.session.scalars(select(Campaign).where(Campaign.code == code)).first()
+    campaign = None
+    if CODE.match((code or "").strip()):
+        campaign = db.session.scalars(select(Campaign).where(Campaign.code == code.strip())).first()
     if campaign is None:
         raise NotFound("营销活动不存在", field="code")
     return campaign
@@ -76,11 +78,13 @@ def _arms(raw: list[dict]) -> list[dict]:
             raise ValidationError(f"方案代码 {code} 不对（1-16 位字母数字，不重复，不用 holdout）", field="arms")
         seen.add(code)
         template = None
-        if (arm.get("coupon") or "").strip():
-            template = db.session.scalars(select(CouponTemplate).where(
-                CouponTemplate.code == arm["coupon"].strip())).first()
+        coupon = str(arm.get("coupon") or "").strip()
+        if coupon:
+            template = None
+            if CODE.match(coupon):
+                template = db.session.scalars(select(CouponTemplate).where(CouponTemplate.code == coupon)).first()
             if template is None:
-                raise ValidationError(f"优惠券模板 {arm['coupon']} 不存在", field="arms")
+                raise ValidationError(f"优惠券模板 {coupon[:32]} 不存在", field="arms")
         message = _text(arm.get("message"), "message", 300)
         if message is None:
             raise ValidationError("每个方案都要有消息内容", field="arms")
@@ -121,7 +125,7 @@ def save(code: str, form: dict, *, staff: Staff | None, reason: str, now: dateti
     if name is None:
         raise ValidationError("请填写活动名称", field="name")
     segment_code = (form.get("segment") or "").strip()
-    segment = db.session.scalars(select(Segment).where(Segment.code == segment_code)).first()
+    segment = segments.find(segment_code)
     if segment is None and new_segment is None:
         raise NotFound("人群不存在", field="segment")
     schedule = form.get("schedule") or "once"

@@ -16,7 +16,7 @@ from extensions import db
 from loyalty import changes
 from loyalty.books.ledger import utc
 from loyalty.campaigns import filters
-from loyalty.config_fields import check_code
+from loyalty.config_fields import CODE, check_code
 from loyalty.errors import NotFound, ValidationError
 from loyalty.people.members import mask_phone
 from loyalty.reminders import sql
@@ -70,8 +70,16 @@ def dry_run(specs, now: datetime | None = None) -> DryRun:
     return DryRun(count, [Sampled(r[0], mask_phone(r[1]), r[2]) for r in rows])
 
 
+def find(code: str | None) -> Segment | None:
+    """The segment `code`, or None (also for what cannot be a code: never sent to the database)."""
+    code = (code or "").strip()
+    if not CODE.match(code):
+        return None
+    return db.session.scalars(select(Segment).where(Segment.code == code)).first()
+
+
 def get(code: str) -> Segment:
-    segment = db.session.scalars(select(Segment).where(Segment.code == code)).first()
+    segment = find(code)
     if segment is None:
         raise NotFound("人群不存在", field="code")
     return segment
@@ -97,7 +105,7 @@ def put(code: str, name: str, raw_filters, *, staff: Staff | None, reason: str,
     if not name or len(name) > 64:
         raise ValidationError("名称应为 1-64 字", field="name")
     specs = parse(raw_filters)
-    segment = db.session.scalars(select(Segment).where(Segment.code == code)).first()
+    segment = find(code)
     before = None if segment is None else {"name": segment.name, "filters": segment.filters}
     if segment is None:
         segment = Segment(code=code)

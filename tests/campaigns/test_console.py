@@ -141,3 +141,30 @@ def test_nobody_logged_in_is_sent_to_the_login(till, console):
     for page in PAGES:
         resp = client.get(page)
         assert resp.status_code == 302 and resp.headers["Location"].startswith("/cashier/login?next=/admin/")
+
+
+JUNK = ["", " ", "-", "0", "-0", "1e9", "１２", "99999999999999999999999", "NaN", "<script>", "%00", "\x00", "a" * 3000,
+        "[]", "{}", '[{"filter": "tier", "codes": "\\u0000"}]', '[{"filter": "no_visit", "days": 1e99}]', "null"]
+
+
+def test_junk_in_every_campaign_form_is_a_4xx_page(operator, console):
+    hq = operator("hq")
+    assert hq.post("/admin/campaigns", RECALL_FORM).status_code == 302
+    posts = {"/admin/segments": ["code", "name", "filters", "reason"],
+             "/admin/segments/dry-run": ["code", "name", "filters"],
+             "/admin/campaigns": ["code", "name", "segment", "schedule", "trigger", "cooldown_days", "holdout_pct",
+                                  "window_days", "conversion", "min_amount_fen", "arm_code", "arm_weight",
+                                  "arm_coupon", "arm_points", "arm_message", "reason"],
+             "/admin/campaigns/RECALL_DORMANT/launch": ["reason"],
+             "/admin/campaigns/%00/stop": ["reason"]}
+    for path, fields in posts.items():
+        for junk in JUNK:
+            resp = hq.post(path, {name: junk for name in fields})
+            assert resp.status_code < 500, (path, junk)
+    for path in ["/admin/segments/%00", "/admin/segments/" + "a" * 300, "/admin/campaigns/%00",
+                 "/admin/campaigns/nope/report", "/admin/campaigns/%00/report.json", "/admin/campaigns/x/edit"]:
+        assert 400 <= hq.get(path).status_code < 500, path
+    db.session.expire_all()
+    # No junk made a campaign or a segment (a junk reason like "0" is still a reason: the launch went).
+    assert db.session.scalars(select(Campaign.code)).all() == ["RECALL_DORMANT"]
+    assert db.session.scalars(select(Segment.code)).all() == ["MARKETING"]
