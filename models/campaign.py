@@ -85,11 +85,10 @@ class CampaignArm(Base):
     weight: Mapped[int] = mapped_column(default=1)
     coupon_template_id: Mapped[int | None] = mapped_column(ForeignKey("coupon_templates.id"))
     points: Mapped[int | None] = mapped_column(BigInteger)
-    # Per channel: the chat message (custom) and the SMS text; the subscription notice's
-    # short note (thing, 20 characters).
+    # Per channel: the chat message (custom) and the SMS text (marketing goes by no other
+    # channel: never a template message or a subscription notice).
     message: Mapped[str | None] = mapped_column(String(300))
     sms_text: Mapped[str | None] = mapped_column(String(140))
-    note: Mapped[str | None] = mapped_column(String(20))
 
 
 class CampaignMember(Base):

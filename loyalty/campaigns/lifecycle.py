@@ -46,7 +46,7 @@ def snapshot(c: Campaign) -> dict:
     data = {name: getattr(c, name) for name in FIELDS if name != "segment"}
     data["segment"] = c.segment.code if c.segment else None
     data["arms"] = [{"code": a.code, "holdout": a.holdout, "weight": a.weight, "coupon_template_id": a.coupon_template_id,
-                     "points": a.points, "message": a.message, "sms_text": a.sms_text, "note": a.note} for a in c.arms]
+                     "points": a.points, "message": a.message, "sms_text": a.sms_text} for a in c.arms]
     return changes.jsonable(data)
 
 
@@ -91,7 +91,7 @@ def _arms(raw: list[dict]) -> list[dict]:
         arms.append({"code": code, "position": n + 1, "weight": _int(arm, "weight", 0, 1000, 1),
                      "coupon_template_id": template.id if template else None,
                      "points": _int(arm, "points", 1, 100_000), "message": message,
-                     "sms_text": _text(arm.get("sms_text"), "sms_text", 140), "note": _text(arm.get("note"), "note", 20)})
+                     "sms_text": _text(arm.get("sms_text"), "sms_text", 140)})
     if not any(a["weight"] > 0 for a in arms):
         raise ValidationError("至少一个方案的权重大于 0", field="arms")
     return arms
@@ -113,7 +113,7 @@ def save(code: str, form: dict, *, staff: Staff | None, reason: str, now: dateti
     """Create the draft `code`, or edit it (drafts only). `form`: name, segment (code),
     schedule (once / trigger), trigger (a filter spec), cooldown_days, holdout_pct (0-99,
     default 10), window_days (default 14), conversion, min_amount_fen, arms (list of
-    {code, weight, coupon, points, message, sms_text, note}). `new_segment` (name,
+    {code, weight, coupon, points, message, sms_text}). `new_segment` (name,
     filters): make the segment `form["segment"]` first when it does not exist yet, in the
     same transaction (the recall preset's segment). Everything is checked before
     anything is written."""

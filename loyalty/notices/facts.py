@@ -42,9 +42,9 @@ def _coupon(coupon_id: int | None) -> dict | None:
 
 def _campaign_arm(arm_id) -> dict | None:
     from models import CampaignArm
-    row = db.session.execute(select(CampaignArm.message, CampaignArm.sms_text, CampaignArm.note)
+    row = db.session.execute(select(CampaignArm.message, CampaignArm.sms_text)
                              .where(CampaignArm.id == int(arm_id))).first()
-    return None if row is None else {"message": row.message, "sms_text": row.sms_text, "note": row.note}
+    return None if row is None else {"message": row.message, "sms_text": row.sms_text}
 
 
 class MissingFact(LookupError):

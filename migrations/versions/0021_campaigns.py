@@ -74,7 +74,6 @@ def upgrade():
         sa.Column('points', sa.BigInteger(), nullable=True),
         sa.Column('message', sa.String(300), nullable=True),
         sa.Column('sms_text', sa.String(140), nullable=True),
-        sa.Column('note', sa.String(20), nullable=True),
         sa.CheckConstraint('weight >= 0', name=op.f('ck_campaign_arms_weight_not_negative')),
         sa.CheckConstraint('points IS NULL OR points > 0', name=op.f('ck_campaign_arms_points_positive')),
         sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_campaign_arms_campaign_id_campaigns')),

@@ -18,7 +18,7 @@ RECALL_FORM = {"code": "RECALL_DORMANT", "name": "沉睡会员召回", "segment"
                "cooldown_days": "30", "holdout_pct": "10", "window_days": "14", "conversion": "visit",
                "arm_code": ["A", "", ""], "arm_weight": ["1", "1", "1"], "arm_coupon": ["RECALL", "", ""],
                "arm_points": ["", "", ""], "arm_message": ["好久不见！送您一张回归礼券。", "", ""],
-               "arm_sms_text": ["", "", ""], "arm_note": ["回归礼券已到账", "", ""], "reason": "十二月召回"}
+               "arm_sms_text": ["", "", ""], "reason": "十二月召回"}
 
 
 def form_values(html: str) -> dict:

@@ -26,10 +26,9 @@ from web.staff_login import current_staff
 RECALL = {"code": "RECALL_DORMANT", "name": "沉睡会员召回", "schedule": "trigger",
           "trigger": '{"filter": "dormant", "days": 30, "factor": 2}', "cooldown_days": "30", "holdout_pct": "10",
           "window_days": "14", "conversion": "visit",
-          "arms": [{"code": "A", "weight": "1", "coupon": "RECALL", "message": "好久不见！送您一张回归礼券，欢迎回来加油。",
-                    "note": "回归礼券已到账"}]}
+          "arms": [{"code": "A", "weight": "1", "coupon": "RECALL", "message": "好久不见！送您一张回归礼券，欢迎回来加油。"}]}
 MARKETING = ("同意营销推送的会员", [{"filter": "consent", "category": "marketing"}])
-ARM_FIELDS = ("code", "weight", "coupon", "points", "message", "sms_text", "note")
+ARM_FIELDS = ("code", "weight", "coupon", "points", "message", "sms_text")
 
 
 def _segment_page(values: dict, *, result=None, error: str | None = None, status: int = 200):
@@ -115,8 +114,8 @@ def edit_campaign(code: str):
               "cooldown_days": c.cooldown_days or "", "holdout_pct": c.holdout_bp // 100, "window_days": c.window_days,
               "conversion": c.conversion, "min_amount_fen": c.min_amount_fen or "", "saved": True,
               "arms": [{"code": a.code, "weight": a.weight, "coupon": templates.get(a.coupon_template_id, ""),
-                        "points": a.points or "", "message": a.message or "", "sms_text": a.sms_text or "",
-                        "note": a.note or ""} for a in c.arms if not a.holdout]}
+                        "points": a.points or "", "message": a.message or "", "sms_text": a.sms_text or ""}
+                       for a in c.arms if not a.holdout]}
     return _form_page(values)[0]
 
 
