@@ -85,10 +85,14 @@ def enter(campaign: Campaign, now: datetime) -> dict[str, int]:
         members = f"SELECT member_id FROM {BATCH} WHERE arm_id = {int(arm.id)}"
         if arm.points:
             counts["points"] += _credit_points(members, arm.points, cid, tail, now)
-        template = None
-        if arm.coupon_template_id is not None:
-            template = issue.template_for(db.session.get(CouponTemplate, arm.coupon_template_id).code, now)
-        payload = (f"""'{{"arm_id": {int(arm.id)}, "campaign_id": {cid}, "coupon_id": ' || """
+        fixed = f'"arm_id": {int(arm.id)}, "campaign_id": {cid}'
+        if arm.coupon_template_id is None:  # a message (and points) only: no coupon to look for
+            counts["notices"] += sql.run(f"""{sql.OUTBOX_INSERT}
+                SELECT '{KIND}', {key}, t.member_id, '{{{fixed}, "coupon_id": null, "points": {int(arm.points or 0)}}}', :now
+                FROM ({members}) t WHERE true ON CONFLICT (dedup_key) DO NOTHING""", now=now, key_tail=tail)
+            continue
+        template = issue.template_for(db.session.get(CouponTemplate, arm.coupon_template_id).code, now)
+        payload = (f"""'{{{fixed}, "coupon_id": ' || """
                    f"""COALESCE({sql.as_text('c.id')}, 'null') || ', "points": {int(arm.points or 0)}}}'""")
         counts["notices"] += issue.coupons_and_notices(KIND, members, key, payload, source="campaign",
                                                        template=template, now=now, key_tail=tail)
