@@ -118,6 +118,8 @@ def save(code: str, form: dict, *, staff: Staff | None, reason: str, now: dateti
     same transaction (the recall preset's segment). Everything is checked before
     anything is written."""
     reason, code = changes.require_reason(reason), check_code(code)
+    if code == "segments":  # /admin/campaigns/segments is the segments' page
+        raise ValidationError("活动代码不能是 segments", field="code")
     campaign = db.session.scalars(select(Campaign).where(Campaign.code == code)).first()
     if campaign is not None and campaign.status != "draft":
         raise ValidationError("活动已启动，不能再修改方案与人群", field="status")

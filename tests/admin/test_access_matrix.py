@@ -12,7 +12,7 @@ from tests.cashier.fixtures import pinned_clock, till  # noqa: F401
 HQ_ONLY = ["/admin/adjustments", "/admin/rules", "/admin/tiers", "/admin/config/coupon-templates",
            "/admin/config/rewards", "/admin/config/topup-bonus-rules", "/admin/config/rewards/WATER",
            "/admin/config/coupon-templates/new", "/admin/changes", "/admin/changes/tier/gold", "/admin/books",
-           "/admin/segments", "/admin/segments/new", "/admin/campaigns", "/admin/campaigns/new",
+           "/admin/campaigns/segments", "/admin/campaigns/segments/new", "/admin/campaigns", "/admin/campaigns/new",
            "/admin/campaigns/new?preset=recall"]
 BOTH = ["/admin/", "/admin/members?q=1234", "/admin/feedback", "/admin/invoices"]
 

@@ -66,24 +66,24 @@ def test_the_dry_run_counts_and_masks(operator, console, pinned_clock):
         db.session.get(Member, member_id).consent_at = pinned_clock
     db.session.commit()
     hq = operator("hq")
-    resp = hq.post("/admin/segments/dry-run", {"code": "S1", "name": "东站", "filters":
+    resp = hq.post("/admin/campaigns/segments/dry-run", {"code": "S1", "name": "东站", "filters":
                                                '[{"filter": "station", "code": ["S001"]}]'})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "今天符合条件的会员 1 人" in html
     assert "139****1234" in html and "13900001234" not in html
     assert db.session.query(Segment).count() == 0  # a dry run saves nothing
-    resp = hq.post("/admin/segments", {"code": "S1", "name": "东站", "reason": "建",
+    resp = hq.post("/admin/campaigns/segments", {"code": "S1", "name": "东站", "reason": "建",
                                        "filters": '[{"filter": "station", "code": ["S001"], "days": 30}]'})
     assert resp.status_code == 302
-    assert "东站" in hq.get("/admin/segments").get_data(as_text=True)
+    assert "东站" in hq.get("/admin/campaigns/segments").get_data(as_text=True)
 
 
-BAD = [("/admin/segments/dry-run", {"filters": "[{"}, 400, "JSON"),
-       ("/admin/segments/dry-run", {"filters": '[{"filter": "nope"}]'}, 400, "未知的筛选条件"),
-       ("/admin/segments/dry-run", {"filters": '[{"filter": "no_visit", "days": "-3"}]'}, 400, "不对"),
-       ("/admin/segments/dry-run", {"filters": '{"filter": "tier"}'}, 400, "列表"),
-       ("/admin/segments", {"code": "S2", "name": "x", "filters": "[]", "reason": ""}, 400, "原因"),
-       ("/admin/segments", {"code": "S2", "name": "x\x01", "filters": "[]", "reason": "r"}, 400, "控制字符"),
+BAD = [("/admin/campaigns/segments/dry-run", {"filters": "[{"}, 400, "JSON"),
+       ("/admin/campaigns/segments/dry-run", {"filters": '[{"filter": "nope"}]'}, 400, "未知的筛选条件"),
+       ("/admin/campaigns/segments/dry-run", {"filters": '[{"filter": "no_visit", "days": "-3"}]'}, 400, "不对"),
+       ("/admin/campaigns/segments/dry-run", {"filters": '{"filter": "tier"}'}, 400, "列表"),
+       ("/admin/campaigns/segments", {"code": "S2", "name": "x", "filters": "[]", "reason": ""}, 400, "原因"),
+       ("/admin/campaigns/segments", {"code": "S2", "name": "x\x01", "filters": "[]", "reason": "r"}, 400, "控制字符"),
        ("/admin/campaigns", {**RECALL_FORM, "segment": "NOPE", "new_segment": ""}, 404, "人群不存在"),
        ("/admin/campaigns", {**RECALL_FORM, "holdout_pct": "abc"}, 400, "holdout_pct"),
        ("/admin/campaigns", {**RECALL_FORM, "holdout_pct": "100"}, 400, "holdout_pct"),
@@ -116,7 +116,7 @@ def test_moves_out_of_order_are_refused(operator, console):
     assert [r.action for r in changes.for_object("campaign", "RECALL_DORMANT")] == ["stop", "launch", "create"]
 
 
-PAGES = ["/admin/segments", "/admin/segments/new", "/admin/segments/MARKETING", "/admin/campaigns",
+PAGES = ["/admin/campaigns/segments", "/admin/campaigns/segments/new", "/admin/campaigns/segments/MARKETING", "/admin/campaigns",
          "/admin/campaigns/new", "/admin/campaigns/new?preset=recall", "/admin/campaigns/RECALL_DORMANT",
          "/admin/campaigns/RECALL_DORMANT/edit", "/admin/campaigns/RECALL_DORMANT/report",
          "/admin/campaigns/RECALL_DORMANT/report.json"]
@@ -130,8 +130,8 @@ def test_only_hq_opens_or_writes_campaigns(operator, console, who, status):
     assert {p: me.get(p).status_code for p in PAGES} == {p: status for p in PAGES}
     if status == 403:
         before = db.session.query(ChangeRecord).count()
-        for path in ("/admin/campaigns", "/admin/campaigns/RECALL_DORMANT/launch", "/admin/segments",
-                     "/admin/segments/dry-run"):
+        for path in ("/admin/campaigns", "/admin/campaigns/RECALL_DORMANT/launch", "/admin/campaigns/segments",
+                     "/admin/campaigns/segments/dry-run"):
             assert me.post(path, {**RECALL_FORM, "filters": "[]"}).status_code == 403, path
         assert db.session.query(ChangeRecord).count() == before
 
@@ -150,8 +150,8 @@ JUNK = ["", " ", "-", "0", "-0", "1e9", "１２", "99999999999999999999999", "Na
 def test_junk_in_every_campaign_form_is_a_4xx_page(operator, console):
     hq = operator("hq")
     assert hq.post("/admin/campaigns", RECALL_FORM).status_code == 302
-    posts = {"/admin/segments": ["code", "name", "filters", "reason"],
-             "/admin/segments/dry-run": ["code", "name", "filters"],
+    posts = {"/admin/campaigns/segments": ["code", "name", "filters", "reason"],
+             "/admin/campaigns/segments/dry-run": ["code", "name", "filters"],
              "/admin/campaigns": ["code", "name", "segment", "schedule", "trigger", "cooldown_days", "holdout_pct",
                                   "window_days", "conversion", "min_amount_fen", "arm_code", "arm_weight",
                                   "arm_coupon", "arm_points", "arm_message", "reason"],
@@ -161,7 +161,7 @@ def test_junk_in_every_campaign_form_is_a_4xx_page(operator, console):
         for junk in JUNK:
             resp = hq.post(path, {name: junk for name in fields})
             assert resp.status_code < 500, (path, junk)
-    for path in ["/admin/segments/%00", "/admin/segments/" + "a" * 300, "/admin/campaigns/%00",
+    for path in ["/admin/campaigns/segments/%00", "/admin/campaigns/segments/" + "a" * 300, "/admin/campaigns/%00",
                  "/admin/campaigns/nope/report", "/admin/campaigns/%00/report.json", "/admin/campaigns/x/edit"]:
         assert 400 <= hq.get(path).status_code < 500, path
     db.session.expire_all()

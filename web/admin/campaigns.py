@@ -1,7 +1,8 @@
 """Segments, campaigns and their reports (HQ only): thin views over loyalty.campaigns.
 
-    /admin/segments, /admin/segments/new, /admin/segments/<code>     list, form (filters as JSON)
-    POST /admin/segments, POST /admin/segments/dry-run               save; count and a masked sample
+    /admin/campaigns/segments, .../segments/new, .../segments/<code>  list, form (filters as JSON)
+    POST /admin/campaigns/segments, POST .../segments/dry-run         save; count and a masked sample
+(the campaigns' segments live under /admin/campaigns: /admin/segments is the RFM segments' page)
     /admin/campaigns, /admin/campaigns/new[?preset=recall], /<code>  list, form, the campaign
     POST /admin/campaigns, POST /admin/campaigns/<code>/launch|pause|stop
     /admin/campaigns/<code>/report (.json)                           the report; its chart data
@@ -32,25 +33,25 @@ ARM_FIELDS = ("code", "weight", "coupon", "points", "message", "sms_text")
 
 
 def _segment_page(values: dict, *, result=None, error: str | None = None, status: int = 200):
-    return render_template("admin/segment.html", values=values, result=result, error=error,
+    return render_template("admin/campaign_segment.html", values=values, result=result, error=error,
                            registry=filters.REGISTRY, describe=filters.describe,
                            history=changes.for_object("segment", values.get("code") or "")[:10]), status
 
 
-@bp.get("/segments")
+@bp.get("/campaigns/segments")
 @hq_page
-def segment_list():
+def campaign_segment_list():
     rows = db.session.scalars(select(Segment).order_by(Segment.code)).all()
-    return render_template("admin/segments.html", rows=rows, describe=filters.describe)
+    return render_template("admin/campaign_segments.html", rows=rows, describe=filters.describe)
 
 
-@bp.get("/segments/new")
+@bp.get("/campaigns/segments/new")
 @hq_page
 def new_segment():
     return _segment_page({"code": "", "name": "", "filters": '[{"filter": "consent", "category": "marketing"}]'})[0]
 
 
-@bp.get("/segments/<code>")
+@bp.get("/campaigns/segments/<code>")
 @hq_page
 def edit_segment(code: str):
     s = segments.get(code)
@@ -58,7 +59,7 @@ def edit_segment(code: str):
                           "saved": True})[0]
 
 
-@bp.post("/segments/dry-run")
+@bp.post("/campaigns/segments/dry-run")
 @hq_page
 def dry_run_segment():
     values = {k: request.form.get(k, "") for k in ("code", "name", "filters")}
@@ -69,7 +70,7 @@ def dry_run_segment():
     return _segment_page(values, result=result)
 
 
-@bp.post("/segments")
+@bp.post("/campaigns/segments")
 @hq_page
 def save_segment():
     f = request.form
