@@ -76,6 +76,13 @@ def test_the_dry_run_counts_and_masks(operator, console, pinned_clock):
                                        "filters": '[{"filter": "station", "code": ["S001"], "days": 30}]'})
     assert resp.status_code == 302
     assert "东站" in hq.get("/admin/campaigns/segments").get_data(as_text=True)
+    resp = hq.post("/admin/campaigns/segments", {"code": "S1", "name": "东站常客", "reason": "改名",
+                                                 "filters": '[{"filter": "station", "code": ["S001"]}]'})
+    assert resp.status_code == 302
+    update, create = changes.for_object("segment", "S1")
+    assert (update.action, create.action) == ("update", "create")
+    assert update.before == {"name": "东站", "filters": [{"filter": "station", "code": ["S001"], "days": 30}]}
+    assert update.after == {"name": "东站常客", "filters": [{"filter": "station", "code": ["S001"], "days": 90}]}
 
 
 BAD = [("/admin/campaigns/segments/dry-run", {"filters": "[{"}, 400, "JSON"),
@@ -107,13 +114,16 @@ def test_bad_input_is_a_clear_4xx_and_writes_nothing(operator, console, path, da
 def test_moves_out_of_order_are_refused(operator, console):
     hq = operator("hq")
     assert hq.post("/admin/campaigns", RECALL_FORM).status_code == 302
+    assert hq.post("/admin/campaigns", {**RECALL_FORM, "holdout_pct": "20", "reason": "对照组加大"}).status_code == 302
     assert hq.post("/admin/campaigns/RECALL_DORMANT/pause", {"reason": "x"}).status_code == 400  # a draft
     assert hq.post("/admin/campaigns/RECALL_DORMANT/launch", {"reason": ""}).status_code == 400
     assert hq.post("/admin/campaigns/RECALL_DORMANT/launch", {"reason": "go"}).status_code == 302
     assert hq.post("/admin/campaigns", RECALL_FORM).status_code == 400  # launched: no more edits
     assert hq.post("/admin/campaigns/RECALL_DORMANT/stop", {"reason": "end"}).status_code == 302
     assert hq.post("/admin/campaigns/RECALL_DORMANT/launch", {"reason": "again"}).status_code == 400
-    assert [r.action for r in changes.for_object("campaign", "RECALL_DORMANT")] == ["stop", "launch", "create"]
+    history = changes.for_object("campaign", "RECALL_DORMANT")
+    assert [r.action for r in history] == ["stop", "launch", "update", "create"]
+    assert (history[2].before["holdout_bp"], history[2].after["holdout_bp"]) == (1000, 2000)
 
 
 PAGES = ["/admin/campaigns/segments", "/admin/campaigns/segments/new", "/admin/campaigns/segments/MARKETING", "/admin/campaigns",
