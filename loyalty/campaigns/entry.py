@@ -87,8 +87,9 @@ def enter(campaign: Campaign, now: datetime) -> dict[str, int]:
             counts["points"] += _credit_points(members, arm.points, cid, tail, now)
         fixed = f'"arm_id": {int(arm.id)}, "campaign_id": {cid}'
         if arm.coupon_template_id is None:  # a message (and points) only: no coupon to look for
+            plain = f'{{{fixed}, "coupon_id": null, "points": {int(arm.points or 0)}}}'
             counts["notices"] += sql.run(f"""{sql.OUTBOX_INSERT}
-                SELECT '{KIND}', {key}, t.member_id, '{{{fixed}, "coupon_id": null, "points": {int(arm.points or 0)}}}', :now
+                SELECT '{KIND}', {key}, t.member_id, '{plain}', :now
                 FROM ({members}) t WHERE true ON CONFLICT (dedup_key) DO NOTHING""", now=now, key_tail=tail)
             continue
         template = issue.template_for(db.session.get(CouponTemplate, arm.coupon_template_id).code, now)

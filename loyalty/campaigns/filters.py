@@ -17,18 +17,12 @@ from typing import Callable
 from extensions import db
 from loyalty import policy as policies
 from loyalty.errors import ValidationError
+from loyalty.campaigns import params
+from loyalty.campaigns.params import Param
 from loyalty.reminders import recall, sql
 from models.member import IDENTITIES
 
-
-@dataclass(frozen=True)
-class Param:
-    kind: str                     # "int", "codes" (a list of short codes), "choice", "bool"
-    default: object = None        # None: required
-    low: int | None = None
-    high: int | None = None
-    choices: tuple[str, ...] = ()
-    label: str = ""
+__all__ = ["Param", "Context", "Filter", "REGISTRY", "register", "clean", "conditions"]
 
 
 @dataclass
@@ -84,45 +78,8 @@ def clean(spec) -> dict:
         raise ValidationError(f"筛选条件 {the.label} 没有参数 {sorted(unknown)[0]}", field="filters")
     result = {"filter": the.name}
     for name, param in the.params.items():
-        result[name] = _value(the, name, param, spec.get(name, param.default))
+        result[name] = params.check(the.label, name, param, spec.get(name, param.default))
     return result
-
-
-def _value(the: Filter, name: str, param: Param, value):
-    bad = ValidationError(f"筛选条件 {the.label} 的 {param.label or name} 不对", field="filters")
-    if value is None:
-        if param.default is None and param.kind != "optional_int":
-            raise bad
-        return None
-    if param.kind in ("int", "optional_int"):
-        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
-            raise bad
-        value = int(str(value).strip())
-        if (param.low is not None and value < param.low) or (param.high is not None and value > param.high):
-            raise bad
-        return value
-    if param.kind == "bool":
-        if value in (True, "1", "true", "yes", 1):
-            return True
-        if value in (False, "0", "false", "no", 0):
-            return False
-        raise bad
-    if param.kind == "choice":
-        if value not in param.choices:
-            raise bad
-        return value
-    if param.kind == "codes":
-        items = value.split(",") if isinstance(value, str) else value
-        if not isinstance(items, list):
-            raise bad
-        items = [str(v).strip() for v in items if str(v).strip()]
-        if not items or len(items) > 50 or any(len(v) > 32 or not v.replace("_", "").replace("-", "").isalnum()
-                                               for v in items):
-            raise bad
-        if param.choices and any(v not in param.choices for v in items):
-            raise bad
-        return items
-    raise AssertionError(param.kind)
 
 
 # -- the filters ----------------------------------------------------------------------------

@@ -45,8 +45,8 @@ def get(code: str) -> Campaign:
 def snapshot(c: Campaign) -> dict:
     data = {name: getattr(c, name) for name in FIELDS if name != "segment"}
     data["segment"] = c.segment.code if c.segment else None
-    data["arms"] = [{"code": a.code, "holdout": a.holdout, "weight": a.weight, "coupon_template_id": a.coupon_template_id,
-                     "points": a.points, "message": a.message, "sms_text": a.sms_text} for a in c.arms]
+    data["arms"] = [{"code": a.code, "holdout": a.holdout, "weight": a.weight,
+                     "coupon_template_id": a.coupon_template_id, "points": a.points, "message": a.message, "sms_text": a.sms_text} for a in c.arms]
     return changes.jsonable(data)
 
 

@@ -126,7 +126,8 @@ def test_moves_out_of_order_are_refused(operator, console):
     assert (history[2].before["holdout_bp"], history[2].after["holdout_bp"]) == (1000, 2000)
 
 
-PAGES = ["/admin/campaigns/segments", "/admin/campaigns/segments/new", "/admin/campaigns/segments/MARKETING", "/admin/campaigns",
+PAGES = ["/admin/campaigns/segments", "/admin/campaigns/segments/new", "/admin/campaigns/segments/MARKETING",
+         "/admin/campaigns",
          "/admin/campaigns/new", "/admin/campaigns/new?preset=recall", "/admin/campaigns/RECALL_DORMANT",
          "/admin/campaigns/RECALL_DORMANT/edit", "/admin/campaigns/RECALL_DORMANT/report",
          "/admin/campaigns/RECALL_DORMANT/report.json"]

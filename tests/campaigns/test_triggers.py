@@ -115,7 +115,8 @@ def test_tier_at_risk_of_downgrade_at_the_next_review(any_app):
     member("13900000004")  # the lowest tier: nothing to lose
     for m, ago, ml in ((fading, 340, 1_200_000), (safe, 100, 1_200_000), (short, 10, 900_000)):
         db.session.execute(text("UPDATE members SET tier_id = :t WHERE id = :m"), {"t": silver, "m": m.id})
-        db.session.execute(text("""INSERT INTO member_daily_totals (member_id, day, litres_ml, amount_fen, visits, points)
+        db.session.execute(text("""INSERT INTO member_daily_totals
+                                       (member_id, day, litres_ml, amount_fen, visits, points)
                                    VALUES (:m, :d, :ml, 0, 1, 0)"""), {"m": m.id, "d": today - timedelta(days=ago),
                                                                      "ml": ml})
     db.session.commit()

@@ -35,11 +35,12 @@ def bulk_members(n: int, *, start: int = 1, following: bool = True, marketing: b
     db.session.execute(text("""
         INSERT INTO members (id, phone, identity, consent_at, following, created_at)
         SELECT i, '19' || lpad(i::text, 9, '0'), 'private', :created, :following, :created
-        FROM generate_series(CAST(:lo AS INTEGER), CAST(:hi AS INTEGER)) i"""), {"lo": start, "hi": start + n - 1, "created": created,
-                                               "following": following})
+        FROM generate_series(CAST(:lo AS INTEGER), CAST(:hi AS INTEGER)) i"""),
+        {"lo": start, "hi": start + n - 1, "created": created, "following": following})
     if marketing:
         db.session.execute(text("""INSERT INTO push_preferences (member_id, service_notices, reminders, marketing)
-                                   SELECT i, true, true, true FROM generate_series(CAST(:lo AS INTEGER), CAST(:hi AS INTEGER)) i"""),
+                                   SELECT i, true, true, true
+                                   FROM generate_series(CAST(:lo AS INTEGER), CAST(:hi AS INTEGER)) i"""),
                            {"lo": start, "hi": start + n - 1})
     db.session.execute(text("SELECT setval('members_id_seq', (SELECT max(id) FROM members))"))
     db.session.commit()
