@@ -17,6 +17,7 @@ import extensions
 import handlers
 import jobs.notify
 import loyalty.cli
+import loyalty.dashboards.cli
 import loyalty.generations
 import loyalty.notices.cli
 import web
@@ -59,6 +60,7 @@ def create_app(config: Config | dict[str, Any] | None = None) -> Flask:
     bot.cli.init_app(app)          # flask wechat chat | menu
     loyalty.cli.init_app(app)      # flask loyalty check | load-rules, flask demo seed
     loyalty.notices.cli.init_app(app)  # flask notify log | sweep
+    loyalty.dashboards.cli.init_app(app)  # flask dashboards rebuild | nightly
     web.api.cli.init_app(app)      # flask station create | rotate-secret | pump-qr, flask member ...
     web.cashier.cli.init_app(app)  # flask staff create | deactivate
     return app

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from rq import cron
 
-from jobs import campaigns, housekeeping, loyalty, notices, notify
+from jobs import campaigns, dashboards, housekeeping, loyalty, notices, notify
 
 SCHEDULE = [
     {"func": housekeeping.heartbeat, "queue_name": "default", "interval": 60},
@@ -21,6 +21,11 @@ SCHEDULE = [
     {"func": loyalty.expire_coupons, "queue_name": "default", "cron": "17 * * * *"},
     # Downgrades only ever happen here, once a day.
     {"func": loyalty.review_tiers, "queue_name": "default", "cron": "30 3 * * *"},
+    # Member profiles, RFM segments and tags, as of the start of the Shanghai day (so any
+    # hour gives the same result; under a minute for 1,000,000 members, bench/profiles.py):
+    # before the notices and anything else (campaign triggers) that reads them.
+    {"func": loyalty.compute_profiles, "queue_name": "default", "cron": "40 0 * * *",
+     "name": "loyalty.compute_profiles"},
     # The daily notices run twice a day: they are idempotent per business day (Shanghai),
     # so the second run writes only what a failed first run missed. Whatever the server's
     # time zone, each run writes for its own Shanghai day; quiet hours are the sender's.
@@ -36,6 +41,9 @@ SCHEDULE = [
     {"func": campaigns.triggers, "queue_name": "default", "cron": "40 1,7 * * *", "name": "campaigns.triggers"},
     # Surveys follow visits: every half hour, for sales at least 30 minutes old.
     {"func": notices.surveys, "queue_name": "default", "cron": "*/30 * * * *", "name": "notices.surveys"},
+    # The dashboards' rollups (docs/console.md): the last 7 Shanghai days (and older days whose
+    # sales were refunded since) and today's snapshots; any hour of the night will do.
+    {"func": dashboards.rollup, "queue_name": "default", "cron": "40 2 * * *", "name": "dashboards.rollup"},
     # Pushes (docs/pushes.md): rows a dead worker or a Redis outage left, deferred ones now due.
     {"func": notify.sweep, "queue_name": "notify", "interval": 60, "name": "notify.sweep"},
     # The shared access token and jsapi_ticket, renewed 10 minutes before they expire.

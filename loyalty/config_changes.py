@@ -6,6 +6,7 @@ transaction that also writes its change record (loyalty.changes):
     save_coupon_template(code, form, ...)     create or edit a coupon template
     save_reward(code, form, ...)              create or edit a rewards-catalogue item
     save_topup_bonus_rule(rule_id, form, ...) create (rule_id None) or edit a top-up bonus rule
+    save_tag_rule(code, form, ...)            create or edit a member tag rule (loyalty.profiles.tag_rules)
 
 Each validates, reads the object before, applies, reads it after, and ends in `_commit`,
 the one place every configuration change passes: the record is written there, and so
@@ -26,7 +27,7 @@ from loyalty.errors import NotFound, ValidationError
 from loyalty.rules import export
 from loyalty.rules.loader import LoadSummary, forget_cached_ruleset, load_rules, parse_yaml
 from loyalty.rules.schema import parse_tiers
-from models import CouponTemplate, RewardItem, Staff, Tier, TopupBonusRule
+from models import CouponTemplate, RewardItem, Staff, TagRule, Tier, TopupBonusRule
 
 
 def _commit(kind: str, key: str, action: str, before: dict | None, after: dict | None, *,
@@ -152,3 +153,34 @@ def save_topup_bonus_rule(rule_id: int | None, form, *, staff: Staff, reason: st
             raise NotFound("充值赠送规则不存在", field="rule_id")
     return _save(TopupBonusRule, "topup_bonus_rule", row, TOPUP_BONUS_RULE, values, create={},
                  staff=staff, reason=reason, now=now)
+
+
+TAG_RULE_FIELDS = ("name", "condition", "active")
+
+
+def save_tag_rule(code: str, form, *, staff: Staff, reason: str, new: bool = False,
+                  now: datetime | None = None) -> TagRule:
+    """Create the tag rule `code`, or edit its name, condition (JSON or YAML, validated by
+    loyalty.profiles.tag_rules) and whether it is active. Members' tags follow at the next
+    profile run. A rule is never deleted: it is made inactive. `new`: refuse an existing code."""
+    from loyalty.books.ledger import utc
+    from loyalty.profiles import tag_rules
+    reason, code = changes.require_reason(reason), check_code(code)
+    name = changes.check_plain((form.get("name") or "").strip(), "name")
+    if not 1 <= len(name) <= 32:
+        raise ValidationError("名称须为 1 到 32 个字", field="name")
+    condition = tag_rules.parse(form.get("condition") or "")
+    active = form.get("active") not in (None, "", "0", "false", "off")
+    row = db.session.get(TagRule, code)
+    if new and row is not None:
+        raise ValidationError(f"标签代码 {code} 已存在", field="code")
+    before = None if row is None else changes.snapshot(row, TAG_RULE_FIELDS)
+    at = utc(now)
+    if row is None:
+        row = TagRule(code=code, created_at=at)
+        db.session.add(row)
+    row.name, row.condition, row.active, row.updated_at = name, condition, active, at
+    _flush_or_refuse()
+    _commit("tag_rule", code, "create" if before is None else "update", before,
+            changes.snapshot(row, TAG_RULE_FIELDS), staff=staff, reason=reason, now=now)
+    return row

@@ -11,11 +11,14 @@ from models.invoice import InvoiceRequest, InvoiceTitle
 from models.ledger import Account, AccountKind, LedgerEntry, LotMovement, PointLot
 from models.member import Member, WeChatBinding
 from models.checkin import CheckIn
+from models.profile import MemberProfile, MemberTag, TagRule
 from models.push_preference import PushPreference
 from models.referral import Referral, ReferralCode, ReferralScan
 from models.reward import Redemption, RewardItem
 from models.rule import EarningRule, PointsMultiplier, RuleSet
 from models.reference import ReferenceVersion
+from models.rollup import (CouponDay, GradeDay, Liability, MemberWeek, PointsExpiry, PushDay, SalesHour,
+                           StationMember, TierCount)
 from models.sale import DailyTotal, Outbox, Sale, SaleDiscount, SaleLine, SaleRefund
 from models.staff import Staff
 from models.survey import SurveyRating
@@ -31,4 +34,7 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "TopupBonusRule", "Staff", "PushPreference", "ReferralCode", "ReferralScan", "Referral",
            "FeedbackTicket", "ChangeRecord", "Adjustment", "InvoiceTitle", "InvoiceRequest", "CheckIn",
            "SurveyRating", "Delivery", "NoticeAcceptance", "DailyTotal", "ReferenceVersion",
+           "MemberProfile", "TagRule", "MemberTag",
+           "SalesHour", "GradeDay", "StationMember", "MemberWeek", "TierCount", "Liability", "PointsExpiry",
+           "CouponDay", "PushDay",
            "Segment", "Campaign", "CampaignArm", "CampaignMember"]

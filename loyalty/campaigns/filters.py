@@ -222,3 +222,7 @@ def context(now: datetime) -> Context:
 
 def postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
+
+
+# Filters over the nightly member profiles, RFM segments and tags (registered on import).
+from loyalty.campaigns import profile_filters  # noqa: E402,F401

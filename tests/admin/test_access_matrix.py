@@ -1,10 +1,12 @@
 """Who may open what: role x page x station, one row per case. HQ admins see everything;
 a station manager sees the console's inboxes and their own station's members (another
-station's member is "not found"), never configuration, approvals, the change records or
+station's member, or dashboard, is "not found"), never configuration, approvals, the change records or
 the books; a cashier has no console; nobody logged in is sent to the login page."""
 from __future__ import annotations
 
 import pytest
+
+from loyalty.dashboards.figures import DASHBOARDS
 
 from tests.admin.fixtures import console, operator  # noqa: F401  (fixtures)
 from tests.cashier.fixtures import pinned_clock, till  # noqa: F401
@@ -12,9 +14,12 @@ from tests.cashier.fixtures import pinned_clock, till  # noqa: F401
 HQ_ONLY = ["/admin/adjustments", "/admin/rules", "/admin/tiers", "/admin/config/coupon-templates",
            "/admin/config/rewards", "/admin/config/topup-bonus-rules", "/admin/config/rewards/WATER",
            "/admin/config/coupon-templates/new", "/admin/changes", "/admin/changes/tier/gold", "/admin/books",
+           "/admin/tags", "/admin/tags/new", "/admin/tags/commuter",
            "/admin/campaigns/segments", "/admin/campaigns/segments/new", "/admin/campaigns", "/admin/campaigns/new",
            "/admin/campaigns/new?preset=recall"]
-BOTH = ["/admin/", "/admin/members?q=1234", "/admin/feedback", "/admin/invoices"]
+BOTH = ["/admin/", "/admin/members?q=1234", "/admin/feedback", "/admin/invoices", "/admin/segments",
+        "/admin/members?segment=new", "/admin/members?tag=commuter",
+        "/admin/dashboards/sales", "/admin/dashboards/liabilities"] + [f"/admin/dashboards/{name}.json" for name in DASHBOARDS]
 
 PEOPLE = ("hq", "hq2", "wang", "qian", "li", "zhao")
 # page -> the status each login gets. east fuels at S001 (wang's station), west at S002
@@ -26,6 +31,14 @@ MATRIX.update({
     "/admin/members/{west}": {"hq": 200, "hq2": 200, "wang": 404, "qian": 200, "li": 403, "zhao": 403},
     "/admin/members/{nobody}": {"hq": 200, "hq2": 200, "wang": 404, "qian": 404, "li": 403, "zhao": 403},
     "/admin/members/999999": {"hq": 404, "hq2": 404, "wang": 404, "qian": 404, "li": 403, "zhao": 403},
+    "/admin/dashboards": {"hq": 302, "hq2": 302, "wang": 302, "qian": 302, "li": 403, "zhao": 403},
+    # A dashboard of another station reads as not found for a manager (as its members do).
+    "/admin/dashboards/sales.json?station=S001": {"hq": 200, "hq2": 200, "wang": 200, "qian": 404, "li": 403,
+                                                  "zhao": 403},
+    "/admin/dashboards/tiers.json?station=S002": {"hq": 200, "hq2": 200, "wang": 404, "qian": 200, "li": 403,
+                                                  "zhao": 403},
+    "/admin/dashboards/coupons.json?station=S003": {"hq": 200, "hq2": 200, "wang": 404, "qian": 404, "li": 403,
+                                                    "zhao": 403},
 })
 
 
@@ -53,7 +66,10 @@ WRITES = [("/admin/members/{east}/reveal", {"reason": "会员来电核实"}),
           ("/admin/rules", {"yaml": "name: x", "reason": "r"}),
           ("/admin/tiers/gold", {"reason": "r"}),
           ("/admin/config/rewards", {"code": "NEW1", "reason": "r"}),
-          ("/admin/adjustments/1/approve", {})]
+          ("/admin/adjustments/1/approve", {}),
+          ("/admin/tags", {"code": "x1", "name": "x", "condition": '{"all": [{"field": "visits_30d", "op": ">", "value": 1}]}',
+                           "reason": "r"}),
+          ("/admin/tags/preview", {"condition": '{"all": [{"field": "visits_30d", "op": ">", "value": 1}]}'})]
 
 
 @pytest.mark.parametrize("who", ["wang", "li"])

@@ -90,3 +90,44 @@ def test_a_station_manager_cannot_open_another_station_s_member(served, browser,
     resp = page.goto(f"{served}/admin/rules")
     assert resp.status == 403
     shot(page, "manager-forbidden")
+
+
+# The first colour of web/admin/static/dashboards.js's palette (#2f6fbd): the first series
+# (the sales chart's 92# litres bars, the tier pie's first slice).
+FIRST_SERIES_PIXELS = """() => {
+  const canvas = document.querySelector('#chart canvas');
+  const ctx = canvas.getContext('2d');
+  const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  let painted = 0, bars = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+    if (a > 0 && !(r > 245 && g > 245 && b > 245)) painted++;
+    if (a > 200 && Math.abs(r - 47) < 8 && Math.abs(g - 111) < 8 && Math.abs(b - 189) < 8) bars++;
+  }
+  return {painted, bars, width: canvas.width, height: canvas.height};
+}"""
+
+
+def test_an_hq_admin_opens_a_dashboard_and_its_chart_is_drawn(served, browser, console, pinned_clock):
+    from loyalty.dashboards import rollup
+    rollup.nightly(pinned_clock)
+    db.session.commit()
+    page = browser.new_page(viewport=DESKTOP)
+    log_in(page, served, "hq")
+    page.click("nav >> text=看板")
+    expect(page.locator("h1")).to_have_text("看板：油品销量")
+    expect(page.locator("#chart")).to_have_attribute("data-drawn", "yes")
+    expect(page.locator(".dash-summary")).to_contain_text("S001 92#：40 升")
+    pixels = page.evaluate(FIRST_SERIES_PIXELS)
+    assert pixels["width"] > 0 and pixels["painted"] > 2000, pixels
+    assert pixels["bars"] > 200, pixels  # the day's 70 L of 92# as a bar, not just axes
+    shot(page, "dashboard-sales")
+    # The station filter: S002 alone; then the tier pie, drawn too.
+    page.select_option("select[name=station]", "S002")
+    page.click("button:has-text('查看')")
+    expect(page.locator(".dash-summary")).to_contain_text("S002 92#：30 升")
+    expect(page.locator(".dash-summary")).not_to_contain_text("S001")
+    page.click("text=等级分布")
+    expect(page.locator("#chart")).to_have_attribute("data-drawn", "yes")
+    assert page.evaluate(FIRST_SERIES_PIXELS)["bars"] > 200  # 普通, the first slice, holds every member
+    shot(page, "dashboard-tiers")

@@ -7,6 +7,8 @@
     inbox.py     feedback tickets and invoice requests
     books.py     the books-health panel (loyalty.books.invariants)
     campaigns.py segments, campaigns and their reports (loyalty.campaigns)
+    profiles.py  the RFM segments and the member tag rules (loyalty.profiles)
+    dashboards.py the dashboards' pages and their JSON (loyalty.dashboards)
 
 The login is the till's (web/staff_login.py, one login system): an anonymous visitor is
 sent to /cashier/login and back. Scopes (what a station manager sees) are
@@ -20,7 +22,8 @@ from loyalty.errors import LoyaltyError
 from loyalty.policy import BUSINESS_TZ
 from loyalty.till.pricing import fen_to_yuan
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+# static/: the vendored Apache ECharts (static/echarts/README.md) and our dashboards.js.
+bp = Blueprint("admin", __name__, url_prefix="/admin", static_folder="static")
 STATUS = {"validation_error": 400, "not_allowed": 403, "not_found": 404}
 
 
@@ -58,5 +61,6 @@ def login():
 
 
 def init_app(app: Flask) -> None:
-    from web.admin import books, campaigns, changes, config, inbox, members, pages  # noqa: F401  (routes register on bp)
+    # The routes register on bp as their modules load.
+    from web.admin import books, campaigns, changes, config, dashboards, inbox, members, pages, profiles  # noqa: F401
     app.register_blueprint(bp)
