@@ -47,7 +47,12 @@ def test_a_recall_campaign_in_a_few_clicks(operator, console):
     html = hq.get("/admin/campaigns/RECALL_DORMANT").get_data(as_text=True)
     assert "进行中" in html and "回归礼券" in html and "开始" in html
     report = hq.get("/admin/campaigns/RECALL_DORMANT/report")
-    assert report.status_code == 200 and "对照组" in report.get_data(as_text=True)
+    html = report.get_data(as_text=True)
+    assert report.status_code == 200 and "对照组" in html
+    assert 'data-json="/admin/campaigns/RECALL_DORMANT/report.json"' in html
+    for script in ("echarts/echarts.min.js", "campaign_report.js"):
+        src = re.search(rf'src="([^"]*{re.escape(script)})"', html).group(1)
+        assert hq.get(src).status_code == 200, src
     data = hq.get("/admin/campaigns/RECALL_DORMANT/report.json").get_json()
     assert data["window_days"] == 14 and [a["code"] for a in data["arms"]] == ["holdout", "A"]
     assert all(len(a["by_day"]) == 14 for a in data["arms"])
