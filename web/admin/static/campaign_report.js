@@ -17,5 +17,6 @@
                                 legend: {top: 0}, grid: {top: 40, left: 50, right: 20, bottom: 30},
                                 xAxis: {type: "category", data: days}, yAxis: {type: "value", name: "累计转化率（%）"},
                                 series: series});
+    el.dataset.drawn = "yes";
   });
 })();
