@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 from flask import Flask, current_app
+from redis.exceptions import RedisError
 from rq import Queue
 from sqlalchemy import event, select, update
 
@@ -54,7 +55,7 @@ def _after_commit(session) -> None:
         q.enqueue_many([Queue.prepare_data(deliver, args=(ids_,), job_id=f"outbox-{ids_[0]}",
                                            result_ttl=600, failure_ttl=7 * 24 * 3600)
                         for ids_ in ([i] for i in ids)])
-    except Exception:  # Redis down: the sale has committed; the sweeper will send these rows
+    except RedisError:  # Redis down: the sale has committed; the sweeper will send these rows (a bug raises)
         log.warning("could not enqueue outbox rows %s; the sweeper will", ids, exc_info=True)
 
 
