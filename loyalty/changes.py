@@ -29,7 +29,7 @@ MAX_REASON = 500
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 KIND_NAMES = {"rule_book": "积分规则", "tier": "等级", "coupon_template": "优惠券模板", "reward": "积分商城商品",
               "topup_bonus_rule": "充值赠送", "phone_reveal": "查看完整手机号", "adjustment": "手工调整",
-              "feedback": "反馈工单", "invoice": "发票申请"}
+              "feedback": "反馈工单", "invoice": "发票申请", "export": "数据导出"}
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from tests.cashier.fixtures import pinned_clock, till  # noqa: F401
 
 HQ_ONLY = ["/admin/adjustments", "/admin/rules", "/admin/tiers", "/admin/config/coupon-templates",
            "/admin/config/rewards", "/admin/config/topup-bonus-rules", "/admin/config/rewards/WATER",
-           "/admin/config/coupon-templates/new", "/admin/changes", "/admin/changes/tier/gold", "/admin/books"]
+           "/admin/config/coupon-templates/new", "/admin/changes", "/admin/changes/tier/gold", "/admin/books",
+           "/admin/exports"]
 BOTH = ["/admin/", "/admin/members?q=1234", "/admin/feedback", "/admin/invoices"]
 
 PEOPLE = ("hq", "hq2", "wang", "qian", "li", "zhao")
@@ -51,7 +52,8 @@ WRITES = [("/admin/members/{east}/reveal", {"reason": "会员来电核实"}),
           ("/admin/rules", {"yaml": "name: x", "reason": "r"}),
           ("/admin/tiers/gold", {"reason": "r"}),
           ("/admin/config/rewards", {"code": "NEW1", "reason": "r"}),
-          ("/admin/adjustments/1/approve", {})]
+          ("/admin/adjustments/1/approve", {}),
+          ("/admin/exports", {"kind": "members", "from": "2026-01-01", "to": "2026-12-31", "reason": "r"})]
 
 
 @pytest.mark.parametrize("who", ["wang", "li"])

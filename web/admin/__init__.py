@@ -6,6 +6,7 @@
     changes.py   the change records: one object's, and the timeline
     inbox.py     feedback tickets and invoice requests
     books.py     the books-health panel (loyalty.books.invariants)
+    exports.py   CSV exports of members, sales, ledger entries and coupons (HQ, audited, streamed)
 
 The login is the till's (web/staff_login.py, one login system): an anonymous visitor is
 sent to /cashier/login and back. Scopes (what a station manager sees) are
@@ -57,5 +58,5 @@ def login():
 
 
 def init_app(app: Flask) -> None:
-    from web.admin import books, changes, config, inbox, members, pages  # noqa: F401  (routes register on bp)
+    from web.admin import books, changes, config, exports, inbox, members, pages  # noqa: F401  (routes register on bp)
     app.register_blueprint(bp)
