@@ -117,9 +117,10 @@ def _start(notices, threads: int):
     from bot.channels import get as sender_for
     from bot.wechat import get_client
     from loyalty.notices import delivery
+    from loyalty.notices.templates import sender_config
 
     now = now_utc()
-    config = current_app.config
+    config = sender_config()  # the settings, with the notice templates in force (config.py's or the console's)
     results: list[delivery.Result] = []
     ready = []
     for n in notices:

@@ -21,6 +21,7 @@ from models.survey import SurveyRating
 from models.station import FuelGrade, ShopCategory, Station, StationPrice
 from models.stored_value import TopupBonusRule
 from models.tier import Tier, TierChange, TierReward
+from models.wording import NoticeTemplate, ReplyText
 
 __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Station", "FuelGrade", "StationPrice",
            "ShopCategory", "Tier", "Family", "FamilyMember", "Account", "LedgerEntry", "PointLot",
@@ -29,4 +30,5 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "RuleSet", "EarningRule", "PointsMultiplier", "TierChange", "TierReward",
            "TopupBonusRule", "Staff", "PushPreference", "ReferralCode", "ReferralScan", "Referral",
            "FeedbackTicket", "ChangeRecord", "Adjustment", "InvoiceTitle", "InvoiceRequest", "CheckIn",
-           "SurveyRating", "Delivery", "NoticeAcceptance", "DailyTotal", "ReferenceVersion"]
+           "SurveyRating", "Delivery", "NoticeAcceptance", "DailyTotal", "ReferenceVersion",
+           "NoticeTemplate", "ReplyText"]

@@ -3,6 +3,7 @@
     access.py    who may open which page: the console_page / hq_page decorators (roles), CSRF on writes
     members.py   search, the member's file, revealing a phone, manual adjustments and their approval
     config.py    the rule book (YAML, preview), tiers, coupon templates, rewards, top-up bonus rules
+    wording.py   what members read: the notice-kind -> template mapping, the editable reply texts
     changes.py   the change records: one object's, and the timeline
     inbox.py     feedback tickets and invoice requests
     books.py     the books-health panel (loyalty.books.invariants)
@@ -58,5 +59,5 @@ def login():
 
 
 def init_app(app: Flask) -> None:
-    from web.admin import books, changes, config, exports, inbox, members, pages  # noqa: F401  (routes register on bp)
+    from web.admin import books, changes, config, exports, inbox, members, pages, wording  # noqa: F401  (routes register on bp)
     app.register_blueprint(bp)
