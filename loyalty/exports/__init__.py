@@ -32,6 +32,7 @@ from models import Staff, Station
 BOM = "\ufeff".encode()  # UTF-8's byte order mark: Excel then reads the file as UTF-8
 BATCH = 2000
 MAX_DAYS = 3660  # ten years: a typo in the year is refused, not run over the whole history
+FIRST_YEAR, LAST_YEAR = 2000, 2099
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 KIND_NAMES = {"members": "会员", "sales": "消费", "ledger": "账户流水", "coupons": "优惠券"}
 
@@ -69,9 +70,12 @@ def _day(raw, field: str, label: str) -> date:
     try:
         if not DAY.fullmatch(text):
             raise ValueError
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ValidationError(f"{label}应为日期，如 2026-12-01", field=field) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValidationError(f"{label}应在 {FIRST_YEAR} 至 {LAST_YEAR} 年之间", field=field)
+    return day
 
 
 def parse_filters(kind: str, form) -> Filters:

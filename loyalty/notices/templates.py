@@ -133,9 +133,10 @@ def overridden(channel: str, kind: str) -> bool:
 def current(channel: str, kind: str) -> dict | None:
     """The entry in force: the operators' (None if they switched it off), else the default."""
     overrides = reference.current().notice_templates
-    if (channel, kind) in overrides:
-        return overrides[(channel, kind)]
-    return default(channel, kind)
+    if (channel, kind) not in overrides:
+        return default(channel, kind)
+    entry = overrides[(channel, kind)]  # a copy: the cached reference data is shared by every thread
+    return None if entry is None else {**entry, "keys": dict(entry["keys"])}
 
 
 def mapping(channel: str) -> dict[str, dict]:
