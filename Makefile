@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# The suite in this many processes (pytest-xdist; each its own database and Redis db,
+# tests/conftest.py); 0 runs it in one.
+TEST_WORKERS ?= 3
 # A benchmark is a script under bench/ with a main guard; the rest there are helpers
 # (echo_app.py, the baseline app). Run as modules so they import from the repo root.
 # bench/big_data.py makes a database for others (daily_jobs.py, run with --reuse so a
@@ -21,7 +24,7 @@ run: $(VENV)/.installed-runtime
 	$(PY) devstack.py
 
 test: $(VENV)/.installed-dev browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Installs the browser once on a fresh machine (apt needs root; sudo when not root).
 browser:

@@ -87,6 +87,8 @@ DEV_NOTICE_TEMPLATES: dict[str, dict] = {
                                                                      "thing3": "note"}},
     "coupon_expiring": {"template_id": "TPL_COUPON_EXPIRY", "keys": {"number1": "count", "time2": "expires_on",
                                                                      "thing3": "note"}},
+    "invoice_issued": {"template_id": "TPL_INVOICE", "keys": {"character_string1": "invoice_no", "amount2": "amount",
+                                                              "thing3": "note"}},
 }
 DEV_SUBSCRIBE_TEMPLATES: dict[str, dict] = {
     "points_expiring": {"template_id": "SUB_POINTS_EXPIRY", "keys": {"number1": "points", "date2": "expires_on",
@@ -96,8 +98,10 @@ DEV_SUBSCRIBE_TEMPLATES: dict[str, dict] = {
     "inspection": {"template_id": "SUB_INSPECTION", "keys": {"car_number1": "plate", "date2": "due_on",
                                                              "thing3": "note"}},
     "survey": {"template_id": "SUB_SURVEY", "keys": {"thing1": "station", "time2": "time"}},
-    "birthday": {"template_id": "SUB_BIRTHDAY", "keys": {"thing1": "note", "thing2": "coupon"}},
-    "recall": {"template_id": "SUB_RECALL", "keys": {"thing1": "note", "number2": "days", "thing3": "coupon"}},
+    "feedback_answer": {"template_id": "SUB_FEEDBACK", "keys": {"character_string1": "number", "thing2": "answer",
+                                                                "thing3": "note"}},
+    "invoice_rejected": {"template_id": "SUB_INVOICE_REJECTED", "keys": {"amount1": "amount", "thing2": "reason",
+                                                                         "thing3": "note"}},
 }
 
 
@@ -174,6 +178,9 @@ class Config:
     # Login attempts (loyalty/rate_limit.py, `limits` notation), counted before the password
     # is checked: per username and client address, and per client address overall.
     LOGIN_RATE_LIMIT: str = "5 per 5 minutes"
+    # How staff passwords are hashed (a werkzeug.security method). Not read from the
+    # environment: only the tests lower it, where scrypt's 0.3 s per login adds up to minutes.
+    STAFF_PASSWORD_HASH: str = "scrypt"
     LOGIN_IP_RATE_LIMIT: str = "30 per 5 minutes"
     # The most bytes a request body may carry where its face sets no limit of its own (the
     # cashier page, anything new); the station API and the webhook set theirs (web/body_limit.py).
@@ -289,5 +296,6 @@ class TestConfig(Config):
     WECHAT_APPID: str = "wxtest000000000000"
     WECHAT_SECRET: str = "test-wechat-secret"
     WECHAT_TOKEN: str = "youkatesttoken"
+    STAFF_PASSWORD_HASH: str = "pbkdf2:sha256:1000"
     # Test clients and the end-to-end browser speak plain http to 127.0.0.1.
     SESSION_COOKIE_SECURE: bool = False

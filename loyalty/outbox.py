@@ -24,7 +24,9 @@ def add(kind: str, dedup_key: str, payload: dict, member_id: int | None = None, 
     """Write an outbox row (flushed with the caller's transaction). The dedup key is
     unique: writing the same key twice returns the first row. `new=True` skips that
     lookup when the key names something this transaction just created (the unique index
-    still guards it)."""
+    still guards it). `kind` must be one the notice catalogue declares (ValueError)."""
+    from loyalty.notices.kinds import Kind
+    Kind(kind)  # a kind nobody can deliver would sit in the outbox, skipped
     fields = dict(kind=kind, dedup_key=dedup_key, member_id=member_id,
                   payload=json.dumps(payload, ensure_ascii=False, sort_keys=True))
     if new:

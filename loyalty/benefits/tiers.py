@@ -175,6 +175,8 @@ def review(now: datetime | None = None, policy: Policy | None = None) -> dict[st
     for start in range(0, len(kept), 500):
         db.session.execute(update(Member).where(Member.id.in_(kept[start:start + 500])).values(trial_until=None))
     counts["trials_kept"] = len(kept)
+    every = {t.id: t for t in db.session.scalars(select(Tier))}  # a trial-only tier is not on the ladder
+    names = {t.id: t.name for t in every.values()}
     for (target_id, reason), movers in moves.items():
         for start in range(0, len(movers), 500):
             chunk = movers[start:start + 500]
@@ -183,11 +185,10 @@ def review(now: datetime | None = None, policy: Policy | None = None) -> dict[st
             db.session.execute(insert(TierChange), [
                 {"member_id": m, "from_tier_id": old, "to_tier_id": target_id, "reason": reason,
                  "metric_value": v, "at": now} for m, old, v in chunk])
-            by_id = {t.id: t for t in tiers}
-            down = [(m, old) for m, old, _ in chunk if by_id[old].rank > by_id[target_id].rank]
+            down = [(m, old) for m, old, _ in chunk if every[old].rank > every[target_id].rank]
             if down:
                 from loyalty.notices import events
-                events.tier_down(down, by_id[target_id], {t.id: t.name for t in tiers}, now)
+                events.tier_down(down, every[target_id], names, now)
         counts["downgraded" if reason == "downgrade" else "trials_ended"] += len(movers)
     db.session.flush()
     return counts

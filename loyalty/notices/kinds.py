@@ -15,10 +15,14 @@ Payloads (JSON in outbox.payload) are written by their producers:
   recall           {"coupon_id": int | null, "days_since_visit": int}
   inspection       {"plate": str, "due_on": "YYYY-MM-DD"}
   survey           {"sale_id": int}
+  feedback_answer  {"ticket_id": int, "number": str, "openid": str, "answer": str}
+  invoice_issued   {"request_id": int, "sale_id": int, "invoice_no": str, "pdf_url": str, "amount_fen": int}
+  invoice_rejected {"request_id": int, "sale_id": int, "amount_fen": int, "note": str}
 
 A kind's fields are plain typed values (fen as int, dates, datetimes, str); the channel's
 sender turns them into its payload (template values per key type: bot/channels/values.py).
-Marketing kinds never list the template channel (WeChat's rule since May 2023).
+Marketing kinds never list the template or the subscription channel: WeChat allows
+marketing only in the chat window, a tag broadcast or by SMS (rules since May 2023).
 """
 from __future__ import annotations
 
@@ -55,6 +59,9 @@ class Kind(StrEnum):
     RECALL = "recall"
     INSPECTION = "inspection"
     SURVEY = "survey"
+    FEEDBACK_ANSWER = "feedback_answer"
+    INVOICE_ISSUED = "invoice_issued"
+    INVOICE_REJECTED = "invoice_rejected"
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,19 @@ def _survey(p: dict, f: dict) -> dict:
     return {"station": sale["station"], "time": sale["at"], "sale_id": int(p["sale_id"])}
 
 
+def _feedback_answer(p: dict, f: dict) -> dict:
+    return {"number": p["number"], "answer": p["answer"], "note": "您的反馈已回复"}
+
+
+def _invoice_issued(p: dict, f: dict) -> dict:
+    return {"invoice_no": p["invoice_no"], "amount": int(p["amount_fen"]), "pdf_url": p["pdf_url"],
+            "note": "电子发票已开具"}
+
+
+def _invoice_rejected(p: dict, f: dict) -> dict:
+    return {"amount": int(p["amount_fen"]), "reason": p["note"], "note": "发票申请未通过"}
+
+
 T, S, C, M = Channel.TEMPLATE, Channel.SUBSCRIBE, Channel.CUSTOM, Channel.SMS
 SPECS: dict[Kind, KindSpec] = {spec.kind: spec for spec in (
     KindSpec(Kind.RECEIPT, Category.SERVICE, True, (T, C), _receipt, ("sale",)),
@@ -146,12 +166,17 @@ SPECS: dict[Kind, KindSpec] = {spec.kind: spec for spec in (
     KindSpec(Kind.INSPECTION, Category.REMINDER, False, (S, C), _inspection),
     # The survey asks for a 1-5 reply in the chat: the chat window first.
     KindSpec(Kind.SURVEY, Category.SERVICE, False, (C, S), _survey, ("sale",)),
-    # Marketing: never a template message.
-    KindSpec(Kind.BIRTHDAY, Category.MARKETING, False, (S, C, M), _birthday, ("coupon",)),
-    KindSpec(Kind.RECALL, Category.MARKETING, False, (S, C, M), _recall, ("coupon",)),
+    # The console's answers (loyalty/service/inbox.py): the answer itself reads best in the
+    # chat; an invoice is a service notice with a template category of its own.
+    KindSpec(Kind.FEEDBACK_ANSWER, Category.SERVICE, False, (C, S, T), _feedback_answer),
+    KindSpec(Kind.INVOICE_ISSUED, Category.SERVICE, False, (T, S, C), _invoice_issued),
+    KindSpec(Kind.INVOICE_REJECTED, Category.SERVICE, False, (C, S, T), _invoice_rejected),
+    # Marketing: the chat window or SMS, never a template message or a subscription notice.
+    KindSpec(Kind.BIRTHDAY, Category.MARKETING, False, (C, M), _birthday, ("coupon",)),
+    KindSpec(Kind.RECALL, Category.MARKETING, False, (C, M), _recall, ("coupon",)),
 )}
 
-assert all(T not in s.channels for s in SPECS.values() if s.category is Category.MARKETING)
+assert all(T not in s.channels and S not in s.channels for s in SPECS.values() if s.category is Category.MARKETING)
 assert set(SPECS) == set(Kind)
 
 

@@ -64,11 +64,13 @@ def quiet_until(now: datetime, rules: Rules) -> datetime | None:
     if rules.quiet_start == rules.quiet_end:
         return None
     local = now.astimezone(BUSINESS_TZ)
-    t = local.time()
-    if rules.quiet_start <= t or t < rules.quiet_end:
-        day = local.date() if t < rules.quiet_end else local.date() + timedelta(days=1)
-        return datetime.combine(day, rules.quiet_end, BUSINESS_TZ).astimezone(now.tzinfo)
-    return None
+    t, start, end = local.time(), rules.quiet_start, rules.quiet_end
+    if start < end:  # within one day (00:00-07:00)
+        quiet, day = start <= t < end, local.date()
+    else:  # across midnight (22:00-08:00): before the end it is the night that began yesterday
+        quiet = start <= t or t < end
+        day = local.date() if t < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, BUSINESS_TZ).astimezone(now.tzinfo) if quiet else None
 
 
 def _available(channel: Channel, kind: str, category: Category, r: Recipient, now: datetime,
@@ -81,9 +83,10 @@ def _available(channel: Channel, kind: str, category: Category, r: Recipient, no
         return False, None
     if channel is Channel.TEMPLATE:
         return (category is not Category.MARKETING and kind in rules.template_kinds), None
-    if channel is Channel.SUBSCRIBE:
+    if channel is Channel.SUBSCRIBE:  # service content only, as the template message
         template_id = rules.subscribe_templates.get(kind)
-        return (template_id is not None and r.acceptances.get(template_id, 0) > 0), template_id
+        return (category is not Category.MARKETING and template_id is not None
+                and r.acceptances.get(template_id, 0) > 0), template_id
     if channel is Channel.CUSTOM:
         in_window = r.last_wrote_at is not None and now - r.last_wrote_at < CUSTOM_WINDOW
         return (in_window and r.custom_sent_in_window < CUSTOM_WINDOW_MAX), None

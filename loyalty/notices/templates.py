@@ -42,6 +42,9 @@ FIELDS: dict[Kind, dict[str, str]] = {
     Kind.RECALL: {"coupon": "text", "days": "int", "note": "text"},
     Kind.INSPECTION: {"plate": "text", "due_on": "day", "note": "text"},
     Kind.SURVEY: {"station": "text", "time": "moment", "sale_id": "int"},
+    Kind.FEEDBACK_ANSWER: {"number": "text", "answer": "text", "note": "text"},
+    Kind.INVOICE_ISSUED: {"invoice_no": "text", "amount": "fen", "pdf_url": "text", "note": "text"},
+    Kind.INVOICE_REJECTED: {"amount": "fen", "reason": "text", "note": "text"},
 }
 # Which field types each key type can show (bot/channels/values.py formats them).
 ACCEPTS = {"thing": {"text", "int"}, "phrase": {"text"}, "name": {"text"}, "character_string": {"text", "int"},

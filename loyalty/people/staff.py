@@ -1,12 +1,14 @@
 """Staff accounts: creation, deactivation, password check, and which stations a member of staff may act at.
 
 Roles: hq_admin (any station), station_manager and cashier (their own station only).
-Passwords are kept as werkzeug.security hashes; usernames are stored lower-case.
+Passwords are kept as werkzeug.security hashes (scrypt; the method is the setting
+STAFF_PASSWORD_HASH, which only the tests lower); usernames are stored lower-case.
 """
 from __future__ import annotations
 
 import re
 
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -19,8 +21,19 @@ ROLE_NAMES = {"hq_admin": "总部管理员", "station_manager": "站长", "cashi
 MIN_PASSWORD = 8
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]{1,63}$")
 # Checked against when the username is unknown, so a miss costs as much as a wrong
-# password and response time does not tell which usernames exist.
-_DUMMY_HASH = generate_password_hash("youka-no-such-user")
+# password and response time does not tell which usernames exist: one per hash method.
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["STAFF_PASSWORD_HASH"])
+
+
+def _dummy_hash() -> str:
+    method = current_app.config["STAFF_PASSWORD_HASH"]
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash("youka-no-such-user", method=method)
+    return _DUMMY_HASHES[method]
 
 
 def normalise_username(raw: str | None) -> str:
@@ -52,7 +65,7 @@ def create_staff(username: str, password: str, *, role: str, display_name: str |
             raise ValidationError("油站不存在", field="station", code=station_code)
     if db.session.scalars(select(Staff.id).where(Staff.username == name)).first() is not None:
         raise DuplicateConflict("用户名已存在", field="username")
-    staff = Staff(username=name, password_hash=generate_password_hash(password),
+    staff = Staff(username=name, password_hash=_hash(password),
                   display_name=(display_name or name).strip()[:64], role=role,
                   station_id=station.id if station else None, active=True)
     db.session.add(staff)
@@ -65,7 +78,7 @@ def authenticate(username: str, password: str) -> Staff | None:
     inactive username still pays for one hash check (constant time, no user enumeration)."""
     staff = db.session.scalars(select(Staff).where(Staff.username == normalise_username(username))).first()
     if staff is None or not staff.active:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         return None
     return staff if check_password_hash(staff.password_hash, password or "") else None
 
@@ -92,7 +105,7 @@ def set_password(username: str, password: str) -> Staff:
         raise NotFound("用户名不存在", field="username")
     if len(password or "") < MIN_PASSWORD:
         raise ValidationError(f"密码至少 {MIN_PASSWORD} 位", field="password")
-    staff.password_hash = generate_password_hash(password)
+    staff.password_hash = _hash(password)
     db.session.flush()
     return staff
 

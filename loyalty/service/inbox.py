@@ -170,5 +170,8 @@ def reject_invoice(staff: Staff, request_id: int, note: str, *, now: datetime | 
         raise ValidationError("该申请已处理", field="request_id")
     before = changes.snapshot(row, INVOICE_FIELDS)
     row.status, row.note, row.updated_at = "rejected", note, now
+    outbox.add("invoice_rejected", f"invoice_rejected:{row.id}",
+               {"request_id": row.id, "sale_id": row.sale_id, "amount_fen": row.amount_fen, "note": note},
+               member_id=row.member_id)
     _done("invoice", row, INVOICE_FIELDS, "reject", before, staff, note, now)
     return row

@@ -14,7 +14,7 @@ HQ_ONLY = ["/admin/adjustments", "/admin/rules", "/admin/tiers", "/admin/config/
            "/admin/config/rewards", "/admin/config/topup-bonus-rules", "/admin/config/rewards/WATER",
            "/admin/config/coupon-templates/new", "/admin/changes", "/admin/changes/tier/gold", "/admin/books",
            "/admin/exports", "/admin/notice-templates", "/admin/notice-templates/template/receipt",
-           "/admin/notice-templates/subscribe/birthday", "/admin/replies", "/admin/replies/feedback/done"]
+           "/admin/notice-templates/subscribe/inspection", "/admin/replies", "/admin/replies/feedback/done"]
 BOTH = ["/admin/", "/admin/members?q=1234", "/admin/feedback", "/admin/invoices"]
 
 PEOPLE = ("hq", "hq2", "wang", "qian", "li", "zhao")

@@ -92,11 +92,23 @@ def test_an_issued_invoice_tells_the_member_once_and_cannot_be_issued_again_diff
         "requested", "issued", "INV-2026-0001")
 
 
-def test_a_rejected_invoice_request_keeps_its_note_and_sends_nothing(operator, console):
+def test_a_rejected_invoice_request_keeps_its_note_and_tells_the_member_why(operator, console):
     request_id = invoice_request(console)
     resp = operator("hq").post(f"/admin/invoices/{request_id}/reject", {"note": "抬头与税号不符"})
     assert resp.status_code == 302 and outbox_rows("invoice_issued") == []
     assert inbox.invoice_requests(staff("hq"), "rejected")[0].note == "抬头与税号不符"
+    [row] = outbox_rows("invoice_rejected")
+    assert (row.member_id, json.loads(row.payload)["note"], json.loads(row.payload)["amount_fen"]) == (
+        console["east"], "抬头与税号不符", 30600)
+
+
+def test_every_kind_the_inboxes_write_is_one_the_push_sender_delivers():
+    """An undeclared kind would sit in the outbox, skipped as a bad payload."""
+    from loyalty import outbox
+    from loyalty.notices.kinds import Kind
+    assert {"feedback_answer", "invoice_issued", "invoice_rejected"} <= {k.value for k in Kind}
+    with pytest.raises(ValueError):
+        outbox.add("feedback_answr", "k", {})
 
 
 def test_the_books_panel_names_the_rows_of_each_violation(operator, console):

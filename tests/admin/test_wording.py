@@ -92,10 +92,10 @@ def test_a_mapping_wechat_would_refuse_is_refused_in_chinese(operator, console, 
 
 def test_marketing_kinds_have_no_template_channel_and_unknown_kinds_are_404(operator, console):
     hq = operator("hq")
-    for path in ("/admin/notice-templates/template/birthday", "/admin/notice-templates/sms/receipt",
-                 "/admin/notice-templates/template/nope"):
+    for path in ("/admin/notice-templates/template/birthday", "/admin/notice-templates/subscribe/recall",
+                 "/admin/notice-templates/sms/receipt", "/admin/notice-templates/template/nope"):
         assert hq.get(path).status_code == 404 and hq.post(path, RECEIPT_FORM).status_code == 404, path
-    assert hq.get("/admin/notice-templates/subscribe/birthday").status_code == 200
+    assert hq.get("/admin/notice-templates/subscribe/inspection").status_code == 200
 
 
 def test_config_defaults_fit_the_checks_and_the_declared_fields_are_what_the_kinds_produce(app):
@@ -112,7 +112,9 @@ def test_config_defaults_fit_the_checks_and_the_declared_fields_are_what_the_kin
              "coupon": {"title": "券"}}
     payload = {"sale_id": 1, "balance_fen": 1, "threshold_fen": 1, "tier": "金", "previous": "银", "title": "券",
                "valid_until": "2026-12-31", "points": 1, "expires_on": "2026-12-31", "days": 7, "coupon_ids": [1],
-               "count": 1, "days_since_visit": 30, "plate": "浙A1", "due_on": "2026-12-31", "coupon_id": 1}
+               "count": 1, "days_since_visit": 30, "plate": "浙A1", "due_on": "2026-12-31", "coupon_id": 1,
+               "number": "F1", "answer": "已处理", "invoice_no": "N1", "amount_fen": 1, "pdf_url": "https://x/1.pdf",
+               "note": "抬头有误"}
     for kind, spec in SPECS.items():
         assert set(spec.fields(payload, facts)) == set(notice_templates.FIELDS[kind]), kind
 

@@ -102,3 +102,19 @@ def test_flask_staff_create_prompts_for_the_password_and_explains_errors(cli):
     again = cli.invoke(args=["staff", "create", "--username", "hq", "--role", "hq_admin",
                                 "--password", "hq-pass-2026"])
     assert again.exit_code == 1 and "用户名已存在" in again.output
+
+
+def test_passwords_are_hashed_with_scrypt_outside_the_tests(app_factory, monkeypatch):
+    """The tests hash with a cheap method (TestConfig); the service itself, from its
+    environment, with scrypt, and a login still checks against either."""
+    from config import Config
+    monkeypatch.setenv("STAFF_PASSWORD_HASH", "plain")  # not an environment setting: ignored
+    assert Config.from_env().STAFF_PASSWORD_HASH == "scrypt"
+    strong = app_factory(STAFF_PASSWORD_HASH="scrypt")
+    with strong.app_context():
+        demo.seed()
+        made = staff_rules.create_staff("li", "long-enough", role="cashier", station_code="S001")
+        assert made.password_hash.startswith("scrypt:")
+        assert staff_rules.authenticate("li", "long-enough") is not None
+        assert staff_rules.authenticate("li", "long-enougH") is None
+        db.session.rollback()

@@ -2,6 +2,7 @@
 year, 金卡 at 3 000, 钻石 at 6 000; up at once, down only at the review, after grace."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -196,6 +197,26 @@ def test_a_trial_tier_ends_at_the_review_after_its_days(station):
     assert tiers.review(now=JOINED + timedelta(days=31), policy=trial) == {
         "downgraded": 0, "trials_ended": 1, "trials_kept": 0, "upgrades_reversed": 0}
     assert tier_of(member) == "silver" and member.trial_until is None
+
+
+def test_a_trial_on_a_trial_only_tier_ends_to_the_tier_the_metric_earns(station):
+    """A trial-only tier is not on the ladder; the review must still end its trials (it
+    once looked the member's old tier up in the ladder and failed the whole review)."""
+    from models import Outbox
+    top = db.session.scalar(select(func.max(Tier.rank)))
+    db.session.add(Tier(code="trial", name="体验金卡", rank=top + 1, threshold=10**9, is_trial=True))
+    db.session.flush()
+    trial = Policy(tier_trial_code="trial", tier_trial_days=30)
+    stays, drops = join_on_trial("13800000021", trial), join_on_trial("13800000022", trial)
+    assert tier_of(stays) == "trial"
+    fill(station, stays, 1100, JOINED + timedelta(days=5))  # 1 100 L: 银卡
+    assert tiers.review(now=JOINED + timedelta(days=31), policy=trial)["trials_ended"] == 2
+    assert (tier_of(stays), tier_of(drops)) == ("silver", "normal")
+    assert [c.reason for c in db.session.scalars(select(TierChange).where(TierChange.member_id == drops.id)
+                                                 .order_by(TierChange.id))][-1] == "trial_end"
+    notices = db.session.scalars(select(Outbox).where(Outbox.kind == "tier_down").order_by(Outbox.member_id)).all()
+    assert [(n.member_id, json.loads(n.payload)["previous"]) for n in notices] == [
+        (stays.id, "体验金卡"), (drops.id, "体验金卡")]
 
 
 def test_a_trial_the_metric_confirms_is_kept(station):

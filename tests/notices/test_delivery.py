@@ -88,9 +88,13 @@ def test_every_kind_goes_once_on_its_channel(shop, fake_wechat, runner, morning)
         "inspection": {"plate": "粤B12345", "due_on": "2027-02-10"},
         "birthday": {"coupon_id": None},
         "recall": {"coupon_id": None, "days_since_visit": 45},
+        "feedback_answer": {"ticket_id": 1, "number": "F20270105-0001", "openid": "o-ming", "answer": "已更换打印纸"},
+        "invoice_issued": {"request_id": 1, "sale_id": sale.id, "invoice_no": "INV-2027-0001",
+                           "pdf_url": "https://invoices.example/fp/1.pdf", "amount_fen": 30600},
+        "invoice_rejected": {"request_id": 2, "sale_id": sale.id, "amount_fen": 30600, "note": "抬头与税号不符"},
     }
     for kind, payload in rows.items():
-        add(kind, payload, ming)
+        add(kind, payload, ming, key=f"test:{kind}")
     wrote_now("o-ming")
     add("survey", {"sale_id": sale.id}, ming)
     work()
@@ -101,15 +105,23 @@ def test_every_kind_goes_once_on_its_channel(shop, fake_wechat, runner, morning)
         "points_expiring": ("template", "sent"), "coupon_expiring": ("template", "sent"),
         "inspection": ("subscribe", "sent"),
         # The member wrote: the survey and the first marketing message go in the chat window.
-        "survey": ("custom", "sent"), "birthday": ("custom", "sent"), "recall": ("custom", "sent")}
-    assert len(deliveries()) == 12
+        "survey": ("custom", "sent"), "birthday": ("custom", "sent"), "recall": ("custom", "sent"),
+        # The console's answers: the answer in the chat, the invoice by its template.
+        "feedback_answer": ("custom", "sent"), "invoice_issued": ("template", "sent"),
+        "invoice_rejected": ("custom", "sent")}
+    assert len(deliveries()) == 15
     templates = sorted(m["template_id"] for m in fake_wechat.template_messages)
     assert templates == sorted(["TPL_RECEIPT", "TPL_REFUND", "TPL_BALANCE_LOW", "TPL_TIER", "TPL_TIER", "TPL_COUPON",
-                                "TPL_POINTS_EXPIRY", "TPL_COUPON_EXPIRY"])
+                                "TPL_POINTS_EXPIRY", "TPL_COUPON_EXPIRY", "TPL_INVOICE"])
+    [invoice] = [m for m in fake_wechat.template_messages if m["template_id"] == "TPL_INVOICE"]
+    assert {k: v["value"] for k, v in invoice["data"].items()} == {
+        "character_string1": "INV-2027-0001", "amount2": "¥306.00", "thing3": "电子发票已开具"}
     [notice] = fake_wechat.subscribe_messages
     assert notice["data"]["car_number1"] == {"value": "粤B12345"}
     texts = [m["text"]["content"] for m in fake_wechat.custom_messages]
     assert texts == ["生日快乐！祝您一路顺风。", "好久不见！欢迎回来加油。",
+                     "您的反馈（工单 F20270105-0001）已回复：已更换打印纸",
+                     "您金额306.00元的发票申请未通过：抬头与税号不符。如有疑问请回复「反馈」联系我们。",
                      f"感谢您在{sale_station(sale)}加油！请回复 1-5 为本次服务打分（5 为非常满意）。"]
     # The acceptance is spent: one notice per acceptance.
     assert db.session.scalar(select(NoticeAcceptance.used_at)) is not None

@@ -3,7 +3,7 @@ and the member's choices (docs/pushes.md). No database, no Redis, no WeChat."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
@@ -62,8 +62,8 @@ CASES = [
     ("marketing is opt-in: the default says no", FOLLOWER, "birthday", NOON, None, "opted_out", None),
     ("marketing never by template: SMS to a consenting member", FAN, "birthday", NOON, Channel.SMS, None, None),
     ("marketing inside the window: a CS message", CHATTED, "recall", NOON, Channel.CUSTOM, None, None),
-    ("marketing with an acceptance: the subscription notice", replace(FAN, acceptances={"SUB_R": 1}), "recall",
-     NOON, Channel.SUBSCRIBE, None, None),
+    ("marketing never by subscription notice, even with an acceptance: SMS", replace(FAN, acceptances={"SUB_R": 1}),
+     "recall", NOON, Channel.SMS, None, None),
     ("the weekly marketing cap (2) holds", replace(FAN, marketing_this_week=2), "recall", NOON,
      None, "marketing_cap", None),
     ("one under the cap still goes", replace(FAN, marketing_this_week=1), "recall", NOON, Channel.SMS, None, None),
@@ -125,7 +125,26 @@ def test_quiet_hours_edges(local, expected):
         assert until == datetime(2027, month, day, hour, tzinfo=BUSINESS_TZ)
 
 
-def test_marketing_kinds_never_list_the_template_channel():
+@pytest.mark.parametrize("local, expected", [
+    ((23, 59), None), ((0, 0), (1, 5, 7)), ((6, 59), (1, 5, 7)), ((7, 0), None), ((11, 0), None),
+])
+def test_quiet_hours_within_one_day(local, expected):
+    """00:00-07:00 does not cross midnight: quiet only between the two, never all day."""
+    rules = replace(RULES, quiet_start=time(0, 0), quiet_end=time(7, 0))
+    until = quiet_until(datetime(2027, 1, 5, *local, tzinfo=BUSINESS_TZ).astimezone(timezone.utc), rules)
+    assert until == (None if expected is None else datetime(2027, *expected, tzinfo=BUSINESS_TZ))
+
+
+def test_marketing_kinds_never_list_the_template_or_subscription_channel():
     marketing = [k for k, s in SPECS.items() if s.category is Category.MARKETING]
     assert sorted(marketing) == [Kind.BIRTHDAY, Kind.RECALL]
-    assert all(Channel.TEMPLATE not in SPECS[k].channels for k in marketing)
+    assert all(c not in SPECS[k].channels for k in marketing for c in (Channel.TEMPLATE, Channel.SUBSCRIBE))
+
+
+def test_a_subscription_template_configured_for_marketing_is_still_not_used():
+    """Even if an operator maps a marketing kind to a subscription template and the member
+    accepted it, the policy does not send marketing that way."""
+    from loyalty.notices.policy import _available
+    ok, _ = _available(Channel.SUBSCRIBE, "recall", Category.MARKETING, replace(FAN, acceptances={"SUB_R": 1}),
+                       NOON, RULES)
+    assert not ok

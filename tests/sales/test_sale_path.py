@@ -87,6 +87,25 @@ def test_a_change_flushed_in_the_same_transaction_is_seen_at_once(world):
     assert sales.station_by_code("S001").code == "S001"
 
 
+def test_two_changes_in_one_transaction_are_each_seen_and_the_copy_kept_is_the_committed_one(world):
+    """On PostgreSQL both changes carry the same version (the transaction's id): a copy
+    kept after the first would serve its price for the rest of the process."""
+    from loyalty import reference
+    price = db.session.scalars(select(StationPrice).join(Station).where(Station.code == "S001",
+                                                                      StationPrice.grade_code == "92")).one()
+    station_id = price.station_id
+    price.price_fen = 1111
+    db.session.flush()
+    assert reference.current().prices[station_id]["92"] == 1111
+    price.price_fen = 2222
+    db.session.flush()
+    assert reference.current().prices[station_id]["92"] == 2222
+    db.session.commit()
+    assert reference.current().prices[station_id]["92"] == 2222
+    db.session.commit()  # a later transaction, on the process's copy
+    assert reference.current().prices[station_id]["92"] == 2222
+
+
 def test_daily_totals_follow_the_sale_and_its_refunds(world):
     sale = sales.commit("S001", "T1", [FuelLine("92", 40000, 765)], member_id=world.id, now=WEDNESDAY).sale
     # 40 L × 7.65 = 306.00 yuan, 40 points (92# 1 a litre).
