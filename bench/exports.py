@@ -3,10 +3,14 @@ PostgreSQL (bench/big_data.py's database, on your own copy; --reuse keeps it), s
 as the download is (loyalty.exports.csv_chunks, EXPORT_BATCH_ROWS rows a batch over a
 server-side cursor), the bytes thrown away. Reads only.
 
-One line per export: rows, megabytes, seconds, rows a second, and how much the process's
-peak memory (ru_maxrss) grew while it ran. The baseline, in the same run and last (the
-peak only grows): the same sales SELECT read whole into memory (`.all()`), as an export
-without streaming would, over its first BASELINE_ROWS rows only, and its peak growth.
+One line per export: rows, megabytes, rows a second, how much the process's peak memory
+(ru_maxrss) grew while it ran, seconds. The exports: November 2026's sales (530,000
+rows) and every member (995,000 not erased); big_data's ledger entries and coupons are all
+made on one day each (2 and 3 million), the same code path. The
+baseline, in the same run and last (the peak only grows): November's sales SELECT read
+whole into memory (`.all()`), as an export without streaming would, and its peak growth.
+(Every one of the 10,000,000 sales took over 25 minutes on this shared 2-core machine;
+the month shows the rate and that the memory stays flat.)
 
     python -m bench.exports --database-url postgresql://postgres@127.0.0.1:5432/youka_bench_<name> --reuse
 """
@@ -19,11 +23,9 @@ from datetime import date
 
 from bench import big_data
 
-BASELINE_ROWS = 1_000_000
-EXPORTS = [("sales", date(2020, 1, 1), date(2026, 12, 31)),     # every sale
-           ("members", date(2020, 1, 1), date(2026, 12, 31)),   # every member
-           ("ledger", date(2026, 11, 1), date(2026, 11, 30)),   # one month of entries
-           ("coupons", date(2020, 1, 1), date(2026, 12, 31))]   # every coupon
+MONTH = (date(2026, 11, 1), date(2026, 11, 30))
+EXPORTS = [("sales", *MONTH),
+           ("members", date(2020, 1, 1), date(2026, 12, 31))]   # every member
 
 
 def peak_mb() -> float:
@@ -52,13 +54,13 @@ def main() -> None:
                 size += len(chunk)
             seconds = time.perf_counter() - started
             print(f"{kind} export streamed ({start} to {end}): {rows} rows, {size / 1e6:.0f} MB, "
-                  f"{rows / seconds:,.0f} rows/s, peak memory +{peak_mb() - before:.0f} MB, {seconds:.1f} s")
-        filters = exports.parse_filters("sales", {"from": "2020-01-01", "to": "2026-12-31"})
+                  f"{rows / seconds:,.0f} rows/s, peak memory +{peak_mb() - before:.0f} MB, {seconds:.1f} s", flush=True)
+        filters = exports.parse_filters("sales", {"from": MONTH[0].isoformat(), "to": MONTH[1].isoformat()})
         before, started = peak_mb(), time.perf_counter()
-        held = db.session.execute(SPECS["sales"].query(filters).limit(BASELINE_ROWS)).all()
+        held = db.session.execute(SPECS["sales"].query(filters)).all()
         seconds = time.perf_counter() - started
-        print(f"baseline (sales read whole into memory, first {len(held)} rows only): "
-              f"peak memory +{peak_mb() - before:.0f} MB, {seconds:.1f} s")
+        print(f"baseline (the same sales read whole into memory, {len(held)} rows): "
+              f"peak memory +{peak_mb() - before:.0f} MB, {seconds:.1f} s", flush=True)
         db.session.rollback()
         db.engine.dispose()
 
