@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, func
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base
+from models.phone_tail import phone_tail
 
 IDENTITIES = ("private", "taxi", "ride_hailing", "fleet", "enterprise")
 
@@ -16,6 +17,8 @@ class Member(Base):
     __table_args__ = (
         CheckConstraint("identity IN ('private', 'taxi', 'ride_hailing', 'fleet', 'enterprise')",
                         name="identity_known"),
+        # The console finds members by the last four digits of the phone.
+        Index("ix_members_phone_tail", phone_tail("phone")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

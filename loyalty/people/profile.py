@@ -1,5 +1,6 @@
 """What a member tells us about themselves on the H5 profile page: plate, vehicle type,
-preferred grade, birthday (each settable once by the member; later changes are an
+preferred grade, birthday, the vehicle's first registration date (行驶证 注册日期, from
+which the inspection reminders follow: loyalty.reminders.inspection) (each settable once by the member; later changes are an
 operator's, so a birthday cannot be moved to collect a second birthday gift), and which
 push categories they want. Both writers only flush; the caller commits.
 """
@@ -18,12 +19,14 @@ from loyalty.policy import BUSINESS_TZ
 from models import FuelGrade, Member, PushPreference
 from models.push_preference import PUSH_CATEGORIES, PUSH_DEFAULTS
 
-PROFILE_FIELDS = ("plate", "vehicle_type", "preferred_grade", "birthday")
+PROFILE_FIELDS = ("plate", "vehicle_type", "preferred_grade", "birthday", "vehicle_registered_on")
 VEHICLE_TYPES = {"sedan": "轿车", "suv": "SUV", "mpv": "MPV", "pickup": "皮卡", "truck": "货车",
                  "bus": "客车", "motorcycle": "摩托车"}
 # A mainland plate: province, issuing-office letter, then 5 characters (6 for new energy).
 _PLATE = re.compile(r"^[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z][A-Z0-9]{5,6}$")
-LABELS = {"plate": "车牌号", "vehicle_type": "车型", "preferred_grade": "常用油品", "birthday": "生日"}
+LABELS = {"plate": "车牌号", "vehicle_type": "车型", "preferred_grade": "常用油品", "birthday": "生日",
+          "vehicle_registered_on": "行驶证注册日期"}
+FIRST_REGISTRATION = date(1950, 1, 1)  # earlier is a typing slip, not a car still on the road
 
 
 def _plate(raw: str) -> str:
@@ -55,13 +58,24 @@ def _birthday(raw: str, today: date) -> date:
     return found
 
 
+def _registered_on(raw: str, today: date) -> date:
+    try:
+        found = date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError("注册日期格式不正确", field="vehicle_registered_on") from None
+    if not FIRST_REGISTRATION <= found <= today:
+        raise ValidationError("注册日期不在有效范围内", field="vehicle_registered_on")
+    return found
+
+
 def set_profile(member: Member, values: dict[str, str], *, now: datetime | None = None) -> list[str]:
     """Fill in the member's unset profile fields from `values` (form strings; blank ones are
     skipped); returns the fields set. A field already set may be sent again unchanged (a
     resubmitted form) but not changed: ValidationError, and nothing is written. Flushes."""
     today = utc(now).astimezone(BUSINESS_TZ).date()
     parse = {"plate": _plate, "vehicle_type": _vehicle_type, "preferred_grade": _grade,
-             "birthday": lambda raw: _birthday(raw, today)}
+             "birthday": lambda raw: _birthday(raw, today),
+             "vehicle_registered_on": lambda raw: _registered_on(raw, today)}
     wanted = {}
     for name in PROFILE_FIELDS:
         raw = (values.get(name) or "").strip()

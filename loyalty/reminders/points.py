@@ -9,7 +9,9 @@ have 30 days left (2026-12-02 .. 2026-12-31), so that day writes
     points_expiring:30:<member>:2026-12-31  {"days": 30, "expires_on": "2026-12-31", "points": 500}
 
 `expires_on` is the last day the points can be spent, as the 积分 reply and the H5 page
-show it. Only the member's own points account: a family pool's lots are not notified.
+show it. A family pool's points are the owner's to hear of (the owner always may spend
+them): the owner's notice counts their own points and the pool's together; the other
+members of the family, whose points moved into the pool, get none for them.
 """
 from __future__ import annotations
 
@@ -23,13 +25,14 @@ from loyalty.reminders import sql
 KIND = "points_expiring"
 
 _WRITE = f"""{sql.OUTBOX_INSERT}
-SELECT '{KIND}', :key_head || {sql.as_text('a.member_id')} || :key_tail, a.member_id,
+SELECT '{KIND}', :key_head || {sql.as_text('m.id')} || :key_tail, m.id,
        :payload_head || {sql.as_text('SUM(l.remaining)')} || '}}', :now
 FROM point_lots l
 JOIN accounts a ON a.id = l.account_id
-JOIN members m ON m.id = a.member_id
+LEFT JOIN families f ON f.id = a.family_id
+JOIN members m ON m.id = COALESCE(a.member_id, f.owner_id)
 WHERE l.remaining > 0 AND l.expires_at > :lo AND l.expires_at <= :hi AND {sql.REACHABLE}
-GROUP BY a.member_id
+GROUP BY m.id
 ON CONFLICT (dedup_key) DO NOTHING"""
 
 

@@ -13,7 +13,7 @@ daily totals (loyalty.till.daily_totals), which the sale updates.
 A member's sale paid externally without coupons is eight statements on PostgreSQL: the
 run-once lock (with the reference data's version), the first-sale lookup, the accounts
 lock, the member row with today's points and the tier window, the sale (its row, lines,
-discounts and daily totals in one INSERT), the points (balance and entry in one
+discounts and daily totals in one INSERT: loyalty.till.sale_rows), the points (balance and entry in one
 statement, then the lot) and the receipt's outbox row. Stations, prices, tiers and the
 rule book come from the process's cache (loyalty.reference).
 """
@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, union_all
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import bindparam, select
 
 from extensions import db
 from loyalty import outbox, reference
@@ -39,9 +38,9 @@ from loyalty.people.members import lock_member
 from loyalty.policy import BUSINESS_TZ, Policy
 from loyalty.policy import current as current_policy
 from loyalty.rules import engine as rules
-from loyalty.till import daily_totals, price_list, pricing
+from loyalty.till import daily_totals, price_list, pricing, sale_rows
 from loyalty.till.sale_request import Line, PayWith, SaleRequest
-from models import Account, Coupon, Member, Sale, SaleDiscount, SaleLine
+from models import Account, Coupon, Member, Sale
 
 
 @dataclass(frozen=True)
@@ -200,65 +199,7 @@ def _write_sale(station, request: SaleRequest, member: Member | None, priced: Pr
                   unit_price_fen=getattr(ql.line, "unit_price_fen", None), category=ql.line.category,
                   sku=ql.line.sku, amount_fen=ql.gross_fen) for ql in q.lines]
     discounts = [dict(label=d.label, amount_fen=d.amount_fen, coupon_id=d.coupon_id) for d in q.discounts]
-    if db.session.get_bind().dialect.name == "postgresql":
-        return _insert_in_one(fields, lines, discounts, member, day, added)
-    sale = Sale(**fields)
-    db.session.add(sale)
-    db.session.flush()  # the unique (station, pos_txn_no) index speaks here
-    db.session.add_all(SaleLine(sale_id=sale.id, **line) for line in lines)
-    db.session.add_all(SaleDiscount(sale_id=sale.id, **d) for d in discounts)
-    if member is not None:
-        daily_totals.add(member.id, day, added)
-    db.session.flush()
-    return sale
-
-
-def _insert_in_one(fields: dict, lines: list[dict], discounts: list[dict], member: Member | None, day,
-                   added) -> Sale:
-    """PostgreSQL: the sale, its lines and discounts and the member's daily totals in one
-    statement (data-modifying CTEs: the children select the new sale's id). The unique
-    (station, pos_txn_no) index speaks here. Returns the sale as a persistent object."""
-    daily = member is not None and any(added)
-    params = {f"s_{k}": v for k, v in fields.items()}
-    for prefix, rows in (("l", lines), ("d", discounts)):
-        for i, row in enumerate(rows):
-            params.update({f"{prefix}{i}_{k}": v for k, v in row.items()})
-    if daily:
-        params.update(t_member_id=member.id, t_day=day, **{f"t_{k}": v for k, v in added._asdict().items()})
-    statement = _sale_statement(len(lines), len(discounts), daily)
-    sale = Sale(id=db.session.connection().execute(statement, params).scalar_one(), **fields)
-    make_transient_to_detached(sale)
-    db.session.add(sale)  # persistent, as if loaded; its lines and discounts load when asked for
-    return sale
-
-
-_SALE_FIELDS = ("station_id", "pos_txn_no", "request_hash", "member_id", "nozzle", "gross_fen", "discount_fen",
-                "payable_fen", "pay_with", "paid_from_balance_fen", "litres_ml", "points_earned", "points_breakdown",
-                "refunded_fen", "created_at")
-_LINE_FIELDS = ("kind", "grade_code", "litres_ml", "unit_price_fen", "category", "sku", "amount_fen")
-_DISCOUNT_FIELDS = ("label", "amount_fen", "coupon_id")
-
-
-@lru_cache(maxsize=64)
-def _sale_statement(lines: int, discounts: int, daily: bool):
-    """The one-statement sale insert for this shape, built once: its values are bound at
-    each call (typed, so a NULL is never taken for text), and SQLAlchemy compiles it once."""
-    def bound(table, prefix: str, names):
-        return [bindparam(f"{prefix}{n}", type_=table.c[n].type) for n in names]
-
-    sales = Sale.__table__  # Core tables: the ORM's insert machinery costs more than it gives here
-    new_sale = (insert(sales).values(dict(zip(_SALE_FIELDS, bound(sales, "s_", _SALE_FIELDS))))
-                .returning(sales.c.id).cte("new_sale"))
-    query = select(new_sale.c.id)
-    for model, count, prefix, names in ((SaleLine, lines, "l", _LINE_FIELDS),
-                                        (SaleDiscount, discounts, "d", _DISCOUNT_FIELDS)):
-        if count:
-            rows = [select(new_sale.c.id, *bound(model.__table__, f"{prefix}{i}_", names)) for i in range(count)]
-            query = query.add_cte(insert(model.__table__).from_select(
-                ["sale_id", *names], union_all(*rows) if count > 1 else rows[0]).cte(f"new_{model.__tablename__}"))
-    if daily:
-        query = query.add_cte(daily_totals.add_statement_bound("t_").cte("day_totals"))
-    return query
+    return sale_rows.write(fields, lines, discounts, member, day, added)
 
 
 def _settle(sale: Sale, member: Member, accounts: dict[str, Account], priced: Priced, now, policy,

@@ -94,12 +94,38 @@ def test_the_profile_is_set_once_then_only_by_an_operator(world, signed_in):
 @pytest.mark.parametrize("field, value, message", [
     ("plate", "12345", "车牌号格式不正确"), ("vehicle_type", "tank", "请选择车型"),
     ("preferred_grade", "93", "请选择油品"), ("birthday", "2999-01-01", "生日不在有效范围内"),
-    ("birthday", "yesterday", "生日格式不正确")])
+    ("birthday", "yesterday", "生日格式不正确"), ("vehicle_registered_on", "1949-12-31", "注册日期不在有效范围内"),
+    ("vehicle_registered_on", "2999-01-01", "注册日期不在有效范围内"),
+    ("vehicle_registered_on", "2020/03/15", "注册日期格式不正确")])
 def test_a_bad_profile_value_is_refused_with_a_chinese_message(world, signed_in, field, value, message):
     ana = signed_in("o-ana")
     token = form_csrf(ana.get("/m/profile").get_data(as_text=True))
     resp = ana.post("/m/profile", data={"csrf_token": token, field: value})
     assert resp.status_code == 400 and message in resp.get_data(as_text=True)
+
+
+def test_the_vehicle_s_registration_date_is_set_once_and_brings_its_inspection_reminder(world, signed_in):
+    from datetime import date, datetime, timezone
+
+    from loyalty.reminders import inspection
+    from models import Outbox
+    ana = signed_in("o-ana")
+    token = form_csrf(ana.get("/m/profile").get_data(as_text=True))
+    assert ana.post("/m/profile", data={"csrf_token": token, "plate": "浙A12345",
+                                        "vehicle_registered_on": "2015-03-15"}).status_code == 303
+    page = ana.get("/m/profile").get_data(as_text=True)
+    assert "<output>2015-03-15</output>" in page and 'name="vehicle_registered_on"' not in page
+    resp = ana.post("/m/profile", data={"csrf_token": token, "vehicle_registered_on": "2016-03-15"})
+    assert resp.status_code == 400 and "行驶证注册日期已设置" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    member = db.session.get(Member, world["ana"].id)
+    assert member.vehicle_registered_on == date(2015, 3, 15)
+    member.consent_at = member.consent_at or datetime(2026, 1, 1, tzinfo=timezone.utc)
+    db.session.commit()
+    # Its 12th anniversary, 2027-03-15, is 30 days after 2027-02-13 (Shanghai).
+    assert inspection.write_due(now=datetime(2027, 2, 13, 2, 0, tzinfo=timezone.utc)) == 1
+    row = db.session.scalars(db.select(Outbox).where(Outbox.kind == "inspection")).one()
+    assert row.dedup_key == f"inspection:{member.id}:2027-03-15"
 
 
 def test_push_preferences_default_to_service_and_reminders_and_are_stored_per_category(world, signed_in):

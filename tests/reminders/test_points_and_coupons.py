@@ -67,6 +67,20 @@ def test_erased_members_members_without_consent_and_spent_lots_get_nothing(any_a
     assert [member for _, member, _ in rows("points_expiring")] == [kept.id]
 
 
+def test_a_family_pool_s_points_are_told_to_its_owner_with_their_own(any_app):
+    from loyalty.benefits import family
+    owner, joiner = consenting("13900000011"), consenting("13900000012")
+    give_points(owner, 300, DEC_2024, key="owner")
+    give_points(joiner, 200, DEC_2024.replace(day=20), key="joiner")
+    pool = family.create(owner, "王家", now=shanghai("2026-11-01"))
+    family.invite(pool, owner, joiner.phone, now=shanghai("2026-11-01"))
+    family.join(joiner, pool, now=shanghai("2026-11-02"))  # both members' points now in the pool
+    db.session.commit()
+    assert on("2026-12-02", notices.points_expiring) == 1
+    assert rows("points_expiring") == [(f"points_expiring:30:{owner.id}:2026-12-31", owner.id,
+                                        {"days": 30, "expires_on": "2026-12-31", "points": 500})]
+
+
 def test_each_days_ahead_of_the_policy_is_its_own_notice(any_app):
     from loyalty.policy import Policy
     member = consenting("13900000008")
