@@ -25,6 +25,7 @@ from models.survey import SurveyRating
 from models.station import FuelGrade, ShopCategory, Station, StationPrice
 from models.stored_value import TopupBonusRule
 from models.tier import Tier, TierChange, TierReward
+from models.wording import NoticeTemplate, ReplyText
 
 __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Station", "FuelGrade", "StationPrice",
            "ShopCategory", "Tier", "Family", "FamilyMember", "Account", "LedgerEntry", "PointLot",
@@ -36,5 +37,5 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "SurveyRating", "Delivery", "NoticeAcceptance", "DailyTotal", "ReferenceVersion",
            "MemberProfile", "TagRule", "MemberTag",
            "SalesHour", "GradeDay", "StationMember", "MemberWeek", "TierCount", "Liability", "PointsExpiry",
-           "CouponDay", "PushDay",
+           "CouponDay", "PushDay", "NoticeTemplate", "ReplyText",
            "Segment", "Campaign", "CampaignArm", "CampaignMember"]

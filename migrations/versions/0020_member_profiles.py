@@ -5,7 +5,7 @@
 (loyalty.profiles.tag_rules' language). `member_tags`: who carries which tag.
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-04 18:45:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0020'
-down_revision = '0018'  # rechained at merge: 0018 -> 0020 -> 0023 (main's)
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

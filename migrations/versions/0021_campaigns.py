@@ -6,7 +6,7 @@ and `campaign_members` (the sticky assignment: one arm per member per campaign, 
 on entry; no foreign keys, see below). docs/campaigns.md.
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-04 18:45:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0021'
-down_revision = '0019'  # the chain: 0018 -> 0020 -> 0023 -> 0019 -> 0021
+down_revision = '0020'  # the chain ascends: ... 0020 -> 0021 -> 0022 -> 0023
 branch_labels = None
 depends_on = None
 
