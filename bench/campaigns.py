@@ -13,7 +13,7 @@ bench/pushes.py's, not timed here); then
 the same run: writing the same number of rows with their hash into a plain table (one
 INSERT ... SELECT), and one GROUP BY member over all the sales. The ratios last.
 
-    python -m bench.campaigns [--database-url postgresql://postgres@127.0.0.1:5432/youka_bench_big] [--reuse]
+    python -m bench.campaigns --database-url postgresql://postgres@127.0.0.1:5432/youka_bench_<copy> --reuse
 """
 from __future__ import annotations
 
@@ -42,6 +42,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep an already made database of this size")
     parser.add_argument("--coupons", action="store_true", help="arm A issues a coupon to each of its members too")
     args = parser.parse_args()
+    from sqlalchemy.engine import make_url
+    if make_url(args.database_url).database == make_url(big_data.DEFAULT_URL).database:
+        parser.error("it writes (then rolls back): run it on a copy, createdb -T youka_bench_big youka_bench_<yours>")
     app = big_data.ensure(args.database_url, args.members, args.sales, reuse=args.reuse)
 
     from extensions import db
