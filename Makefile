@@ -37,7 +37,7 @@ browser:
 bench: $(VENV)/.installed-dev
 	@$(if $(BENCHES),,echo "no benchmarks under bench/")
 	@set -e; for module in $(BENCHES); do echo "== $$module"; \
-	  case $$module in bench.daily_jobs) args=--reuse;; *) args=;; esac; $(PY) -m $$module $$args; done
+	  case $$module in bench.daily_jobs|bench.campaigns) args=--reuse;; *) args=;; esac; $(PY) -m $$module $$args; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -30,7 +30,8 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 KIND_NAMES = {"rule_book": "积分规则", "tier": "等级", "coupon_template": "优惠券模板", "reward": "积分商城商品",
               "topup_bonus_rule": "充值赠送", "phone_reveal": "查看完整手机号", "adjustment": "手工调整",
               "feedback": "反馈工单", "invoice": "发票申请", "tag_rule": "标签规则", "export": "数据导出",
-              "notice_template": "通知模板", "reply_text": "回复文案"}
+              "notice_template": "通知模板", "reply_text": "回复文案",
+              "segment": "人群", "campaign": "营销活动"}
 
 
 @dataclass(frozen=True)

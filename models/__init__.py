@@ -1,5 +1,6 @@
 """SQLAlchemy models, one file per aggregate. Importing this package registers them all."""
 from models.base import Base
+from models.campaign import Campaign, CampaignArm, CampaignMember, Segment
 from models.console import Adjustment, ChangeRecord
 from models.coupon import Coupon, CouponTemplate
 from models.delivery import Delivery, NoticeAcceptance
@@ -36,4 +37,5 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "SurveyRating", "Delivery", "NoticeAcceptance", "DailyTotal", "ReferenceVersion",
            "MemberProfile", "TagRule", "MemberTag",
            "SalesHour", "GradeDay", "StationMember", "MemberWeek", "TierCount", "Liability", "PointsExpiry",
-           "CouponDay", "PushDay", "NoticeTemplate", "ReplyText"]
+           "CouponDay", "PushDay", "NoticeTemplate", "ReplyText",
+           "Segment", "Campaign", "CampaignArm", "CampaignMember"]

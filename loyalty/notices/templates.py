@@ -45,6 +45,7 @@ FIELDS: dict[Kind, dict[str, str]] = {
     Kind.FEEDBACK_ANSWER: {"number": "text", "answer": "text", "note": "text"},
     Kind.INVOICE_ISSUED: {"invoice_no": "text", "amount": "fen", "pdf_url": "text", "note": "text"},
     Kind.INVOICE_REJECTED: {"amount": "fen", "reason": "text", "note": "text"},
+    Kind.CAMPAIGN: {"text": "text", "sms_text": "text", "coupon": "text", "points": "int"},
 }
 # Which field types each key type can show (bot/channels/values.py formats them).
 ACCEPTS = {"thing": {"text", "int"}, "phrase": {"text"}, "name": {"text"}, "character_string": {"text", "int"},

@@ -2,7 +2,7 @@
 data (their changes move reference_version, as migration 0015's tables do)
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-04 19:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0022'
-down_revision = '0020'  # the chain ascends: ... 0020 -> (0021) -> 0022 -> 0023
+down_revision = '0021'  # the chain ascends: ... 0020 -> 0021 (campaigns) -> 0022 -> 0023
 branch_labels = None
 depends_on = None
 

@@ -17,7 +17,9 @@ HQ_ONLY = ["/admin/adjustments", "/admin/rules", "/admin/tiers", "/admin/config/
            "/admin/config/coupon-templates/new", "/admin/changes", "/admin/changes/tier/gold", "/admin/books",
            "/admin/tags", "/admin/tags/new", "/admin/tags/commuter",
            "/admin/exports", "/admin/notice-templates", "/admin/notice-templates/template/receipt",
-           "/admin/notice-templates/subscribe/inspection", "/admin/replies", "/admin/replies/feedback/done"]
+           "/admin/notice-templates/subscribe/inspection", "/admin/replies", "/admin/replies/feedback/done",
+           "/admin/campaigns/segments", "/admin/campaigns/segments/new", "/admin/campaigns", "/admin/campaigns/new",
+           "/admin/campaigns/new?preset=recall"]
 BOTH = ["/admin/", "/admin/members?q=1234", "/admin/feedback", "/admin/invoices", "/admin/segments",
         "/admin/members?segment=new", "/admin/members?tag=commuter",
         "/admin/dashboards/sales", "/admin/dashboards/liabilities"] + [f"/admin/dashboards/{name}.json" for name in DASHBOARDS]

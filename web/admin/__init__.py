@@ -7,6 +7,7 @@
     changes.py   the change records: one object's, and the timeline
     inbox.py     feedback tickets and invoice requests
     books.py     the books-health panel (loyalty.books.invariants)
+    campaigns.py segments, campaigns and their reports (loyalty.campaigns)
     profiles.py  the RFM segments and the member tag rules (loyalty.profiles)
     dashboards.py the dashboards' pages and their JSON (loyalty.dashboards)
     exports.py   CSV exports of members, sales, ledger entries and coupons (HQ, audited, streamed)
@@ -63,6 +64,6 @@ def login():
 
 def init_app(app: Flask) -> None:
     # The routes register on bp as their modules load.
-    from web.admin import (books, changes, config, dashboards, exports, inbox, members, pages,  # noqa: F401
+    from web.admin import (books, campaigns, changes, config, dashboards, exports, inbox, members, pages,  # noqa: F401
                            profiles, wording)
     app.register_blueprint(bp)
