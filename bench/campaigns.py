@@ -36,13 +36,16 @@ def clock(run):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", default=big_data.DEFAULT_URL)
+    parser.add_argument("--database-url", help="a copy of the big database (default: a fresh copy,"
+                                               " youka_bench_big_campaigns)")
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--sales", type=int, default=10_000_000)
     parser.add_argument("--reuse", action="store_true", help="keep an already made database of this size")
     parser.add_argument("--coupons", action="store_true", help="arm A issues a coupon to each of its members too")
     args = parser.parse_args()
     from sqlalchemy.engine import make_url
+    if args.database_url is None:
+        args.database_url = big_data.working_copy("campaigns", args.members, args.sales)
     if make_url(args.database_url).database == make_url(big_data.DEFAULT_URL).database:
         parser.error("it writes (then rolls back): run it on a copy, createdb -T youka_bench_big youka_bench_<yours>")
     app = big_data.ensure(args.database_url, args.members, args.sales, reuse=args.reuse)
