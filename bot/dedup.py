@@ -30,7 +30,8 @@ return s
 """
 # _CLAIM for a message, plus what the webhook needs about its member in the same round
 # trip (each round trip costs a thread switch and a GIL hand-back under load):
-# KEYS[2] = last-seen key, set to ARGV[2] for ARGV[3] s; KEYS[3] = conversation key, read.
+# KEYS[2] = last-seen key, set to ARGV[2] for ARGV[3] s ('' for none: an event that is
+# no member activity); KEYS[3] = conversation key, read.
 # ARGV[4] = '1' when the message's handler is pure: with no conversation open the state
 # is P (new or not), and KEYS[4], when not '', is the handler's reply-cache entry
 # (bot/reply_cache.py), checked here against the counters it names. The counters are
@@ -39,7 +40,7 @@ return s
 # Returns {state or false, conversation or false, cached text or false,
 #          [counter keys, their values now] as JSON or false}.
 _CLAIM_MESSAGE = """
-redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+if KEYS[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
 local conv = redis.call('GET', KEYS[3])
 local s = redis.call('GET', KEYS[1])
 if not s then
@@ -119,7 +120,8 @@ def claim(dedup_key: str, ttl: int) -> Delivery:
 
 def claim_message(dedup_key: str, ttl: int, *, seen_key: str, seen_value: int, seen_ttl: int,
                   conversation_key: str, pure: bool = False, cache_key: str = "") -> Delivery:
-    """claim(), and in the same round trip set the member's last-seen key and read their
+    """claim(), and in the same round trip set the member's last-seen key (unless it is
+    "") and read their
     conversation state (Delivery.conversation). For a `pure` handler with no conversation
     open the state is P; then the reply-cache entry `cache_key` (if any) is read too
     (Delivery.cached, or Delivery.counters on a miss)."""

@@ -98,6 +98,25 @@ def _run_here(app: Flask, msg: Message, found) -> Reply | None:
         return _failed(app, msg, msg.dedup_key())
 
 
+# Events that open WeChat's short customer-service window (3 messages within a minute):
+# a menu tap (the menu types WeChat counts), a follow, a scan. Other events (LOCATION
+# reports, TEMPLATESENDJOBFINISH, subscription-notice events, unsubscribe) are no
+# member activity and open nothing; any message the member sends opens the 48 hours.
+TAP_EVENTS = frozenset({"click", "view", "scancode_push", "scancode_waitmsg", "subscribe", "scan"})
+TAP_TTL = 120  # the window is 60 s; loyalty.notices.policy checks the moment itself
+
+
+def activity_key(msg: Message) -> tuple[str, int]:
+    """The Redis key noting this member's activity for the customer-service windows, and
+    its TTL: `wx:seen:<openid>` (48 h) for a message, `wx:tap:<openid>` for a tap,
+    follow or scan, ("", 0) for any other event (loyalty/notices/recipients.py reads them)."""
+    if msg.type != "event":
+        return f"wx:seen:{msg.openid}", 48 * 3600
+    if msg.event in TAP_EVENTS:
+        return f"wx:tap:{msg.openid}", TAP_TTL
+    return "", 0
+
+
 def handle(msg: Message) -> Reply | None:
     """The reply to send back to WeChat for this delivery, within the budget."""
     app = current_app._get_current_object()
@@ -105,11 +124,12 @@ def handle(msg: Message) -> Reply | None:
     found = router.resolve(msg)  # the first route's handler; an open conversation may still take the message
     handler = found[0] if found else None
     cache_key = reply_cache.key(app, handler, msg.openid) if getattr(handler, "cached", False) else ""
-    # One round trip: claim the delivery, note the member as seen (for the 48-hour
-    # customer-service window), read their conversation state, and for a cached
+    # One round trip: claim the delivery, note the member's activity (for the
+    # customer-service windows), read their conversation state, and for a cached
     # handler its cached reply.
-    seen = dedup.claim_message(key, app.config["WECHAT_DEDUP_TTL"], seen_key=f"wx:seen:{msg.openid}",
-                               seen_value=int(time.time()), seen_ttl=48 * 3600,
+    seen_key, seen_ttl = activity_key(msg)
+    seen = dedup.claim_message(key, app.config["WECHAT_DEDUP_TTL"], seen_key=seen_key,
+                               seen_value=int(time.time()), seen_ttl=max(seen_ttl, 1),
                                conversation_key=conversation.state_key(msg.openid),
                                pure=getattr(handler, "pure", False),
                                cache_key=cache_key)

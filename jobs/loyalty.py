@@ -38,3 +38,13 @@ def review_tiers() -> dict:
     db.session.commit()
     log.info("tier review: %s", counts)
     return counts
+
+
+@in_app_context
+def compute_profiles() -> dict:
+    """The nightly member profiles, RFM segments and tags (loyalty.profiles.compute)."""
+    from loyalty.profiles import compute
+    done = compute.run()
+    db.session.commit()
+    log.info("profiles: %d members; tags %s", done.members, done.tags)
+    return {"members": done.members, "tags": done.tags}

@@ -2,6 +2,7 @@
 
     flask loyalty check             verify the ledger's invariants; exit 1 on any violation
     flask loyalty load-rules FILE   replace the earning rules and tiers from YAML or JSON
+    flask loyalty profiles          compute every member's profile, RFM segment and tags now
     flask demo seed [--members N]   demo stations, rules, coupons, rewards, staff, six months of
                                     history for N members (empty database only)
 """
@@ -40,6 +41,17 @@ def load_rules_command(path: str) -> None:
     except ValidationError as exc:
         field = exc.details.get("field")
         raise click.ClickException(f"{exc.message}" + (f" ({field})" if field else ""))
+
+
+@loyalty_cli.command("profiles")
+def profiles_command() -> None:
+    """Compute member profiles, RFM segments and tags now (what the nightly job does)."""
+    from loyalty.profiles import compute
+    done = compute.run()
+    db.session.commit()
+    tags = ", ".join(f"{code} {n}" for code, n in done.tags.items()) or "none"
+    click.echo(f"profiles: {done.members} members; tags: {tags}; "
+               f"{sum(done.seconds.values()):.1f} s")
 
 
 demo_cli = AppGroup("demo", help="Demo data for development.")

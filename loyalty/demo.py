@@ -1,6 +1,7 @@
 """Demo data for `make run` and for tests: three stations with prices, the fuel grades,
 shop categories, the demo rule book (loyalty/data/demo-rules.yaml), top-up bonuses,
-coupon templates, rewards and one member. Seeds only an empty database.
+coupon templates, rewards, the default member tag rules
+(loyalty/profiles/defaults.py) and one member. Seeds only an empty database.
 
     seed()           the small world the tests build on (above)
     seed_all(...)    what `flask demo seed` (and so `make run`) writes: seed(), then the rest of
@@ -69,6 +70,8 @@ def seed() -> dict:
         RewardItem(code="DONATE", name="爱心捐赠 10 分", kind="donation", points_price=10),
     ])
     load_rules_file(RULES, commit=False)
+    from loyalty.profiles import defaults as default_tags
+    default_tags.seed()
     member = members.create_member(DEMO_PHONE, consent=True, plate="浙A12345", preferred_grade="92")
     stored_value.topup(members.account_of(member, "stored_value"), 100000, key="demo:topup", cause_ref="demo")
     db.session.commit()
@@ -119,6 +122,10 @@ def seed_all(password: str = DEMO_PASSWORD, members: int = 200, history_seed: in
         staff.create_staff(username, password, role=role, station_code=station, display_name=name)
     db.session.commit()
     history = demo_history.generate(seed=history_seed, members=members) if members else {}
+    if members:  # the console shows profiles, segments and tags on day one
+        from loyalty.profiles import compute
+        compute.run()
+        db.session.commit()
     return {**result, "staff": list(DEMO_STAFF), "history": history}
 
 

@@ -10,6 +10,7 @@ from models.invoice import InvoiceRequest, InvoiceTitle
 from models.ledger import Account, AccountKind, LedgerEntry, LotMovement, PointLot
 from models.member import Member, WeChatBinding
 from models.checkin import CheckIn
+from models.profile import MemberProfile, MemberTag, TagRule
 from models.push_preference import PushPreference
 from models.referral import Referral, ReferralCode, ReferralScan
 from models.reward import Redemption, RewardItem
@@ -23,6 +24,7 @@ from models.survey import SurveyRating
 from models.station import FuelGrade, ShopCategory, Station, StationPrice
 from models.stored_value import TopupBonusRule
 from models.tier import Tier, TierChange, TierReward
+from models.wording import NoticeTemplate, ReplyText
 
 __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Station", "FuelGrade", "StationPrice",
            "ShopCategory", "Tier", "Family", "FamilyMember", "Account", "LedgerEntry", "PointLot",
@@ -32,5 +34,6 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "TopupBonusRule", "Staff", "PushPreference", "ReferralCode", "ReferralScan", "Referral",
            "FeedbackTicket", "ChangeRecord", "Adjustment", "InvoiceTitle", "InvoiceRequest", "CheckIn",
            "SurveyRating", "Delivery", "NoticeAcceptance", "DailyTotal", "ReferenceVersion",
+           "MemberProfile", "TagRule", "MemberTag",
            "SalesHour", "GradeDay", "StationMember", "MemberWeek", "TierCount", "Liability", "PointsExpiry",
-           "CouponDay", "PushDay"]
+           "CouponDay", "PushDay", "NoticeTemplate", "ReplyText"]

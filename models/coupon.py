@@ -96,7 +96,7 @@ class Coupon(Base):
         # The expiry sweep and the expiring-soon reminder scan issued coupons by end of validity.
         Index("ix_coupons_status_valid_until", "status", "valid_until"),
         Index("ix_coupons_template_status", "template_id", "status"),
-        # The dashboards' rollup reads a few days of coupons issued and used (migration 0024).
+        # The dashboards' rollup reads a few days of coupons issued and used (migration 0019).
         Index("ix_coupons_issued_at", "issued_at"),
         Index("ix_coupons_used_at", "used_at"),
     )

@@ -1,10 +1,13 @@
 """One token bucket in Redis shared by every worker: WeChat's call rate, and the daily
 quota of an API (template messages: 100,000 a day by default).
 
-`take(api, n)` grants up to n calls now (blocking briefly while the bucket refills) and
-says how many the day's quota refused; those wait for the next day (the caller defers
-them, in order). One Lua script per take: refill by elapsed time (Redis's clock, so every
-worker agrees), spend, count against the day's quota.
+`take(api, n, quota_api=...)` grants up to n calls now from the bucket `api` (blocking
+briefly while it refills) and, when `quota_api` is given, counts them against that API's
+daily quota and says how many the quota refused; those wait for the next day (the caller
+defers them, in order). WeChat's daily quota is per API: calls of an API without one
+(customer-service messages, subscription notices) take only from the bucket. One Lua
+script per take: refill by elapsed time (Redis's clock, so every worker agrees), spend,
+count against the day's quota.
 """
 from __future__ import annotations
 
@@ -27,13 +30,15 @@ local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
 local tokens = tonumber(state[1]) or burst
 local ts = tonumber(state[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
-local used = tonumber(redis.call('GET', KEYS[2]) or '0')
-local left = math.max(0, limit - used)
+local left = want
+if KEYS[2] ~= '' then
+  left = math.max(0, limit - tonumber(redis.call('GET', KEYS[2]) or '0'))
+end
 local grant = math.min(want, math.floor(tokens), left)
 tokens = tokens - grant
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
 redis.call('EXPIRE', KEYS[1], 3600)
-if grant > 0 then
+if grant > 0 and KEYS[2] ~= '' then
   redis.call('INCRBY', KEYS[2], grant)
   redis.call('EXPIRE', KEYS[2], 172800)
 end
@@ -63,11 +68,14 @@ class Throttle:
         used = int(self.redis.get(self.quota_key(api, now)) or 0)
         return max(0, self.quota - used)
 
-    def take(self, api: str, n: int, now: datetime | None = None, max_wait: float = 30.0) -> Grant:
-        """Up to `n` calls, waiting for the bucket at most `max_wait` seconds in all."""
+    def take(self, api: str, n: int, now: datetime | None = None, max_wait: float = 30.0,
+             quota_api: str | None = None) -> Grant:
+        """Up to `n` calls, waiting for the bucket at most `max_wait` seconds in all;
+        counted against `quota_api`'s daily quota when given."""
         granted, deadline = 0, time.monotonic() + max_wait
+        quota_key = self.quota_key(quota_api, now) if quota_api else ""
         while granted < n:
-            got, left = self._script(keys=[f"wechat:bucket:{api}", self.quota_key(api, now)],
+            got, left = self._script(keys=[f"wechat:bucket:{api}", quota_key],
                                      args=[self.rate, self.burst, n - granted, self.quota])
             granted += int(got)
             if granted < n and int(left) == 0:

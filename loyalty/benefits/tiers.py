@@ -151,21 +151,25 @@ def review(now: datetime | None = None, policy: Policy | None = None) -> dict[st
     # First, so a reversed member (tier_since = now) is not also taken for a downgrade below.
     from loyalty.benefits import tier_refunds
     counts["upgrades_reversed"] = tier_refunds.reverse_undone(tiers, now, policy)
-    value = func.coalesce(func.sum(_metric_column(policy.tier_metric)), 0)
+    # The metric as a correlated subquery: one index range of the member's daily totals per
+    # candidate, whatever the planner guesses of how many candidates there are (a join
+    # read all ten million daily totals of a big chain to keep the 2% below their tier).
+    value = (select(func.coalesce(func.sum(_metric_column(policy.tier_metric)), 0))
+             .where(DailyTotal.member_id == Member.id,
+                    daily_totals.in_window(daily_totals.business_day(now), policy.tier_window_days))
+             .scalar_subquery())
     trial_over = and_(Member.trial_until.is_not(None), Member.trial_until <= now)
     below = and_(Member.trial_until.is_(None), Tier.threshold > 0,
                  or_(Member.tier_since.is_(None), Member.tier_since <= now - timedelta(days=policy.tier_grace_days)))
     rows = db.session.execute(
-        select(Member.id, Member.tier_id, Member.trial_until, Tier.rank, value.label("value"))
+        select(Member.id, Member.tier_id, Member.trial_until, Tier.rank, Tier.threshold, value.label("value"))
         .join(Tier, Tier.id == Member.tier_id)
-        .outerjoin(DailyTotal, and_(DailyTotal.member_id == Member.id,
-                                    daily_totals.in_window(daily_totals.business_day(now), policy.tier_window_days)))
-        .where(or_(trial_over, below))
-        .group_by(Member.id, Member.tier_id, Member.trial_until, Tier.rank, Tier.threshold)
-        .having(or_(Member.trial_until.is_not(None), value < Tier.threshold))).all()
+        .where(or_(trial_over, below))).all()
     moves: dict[tuple[int, str], list[tuple[int, int, int]]] = {}
     kept: list[int] = []
-    for member_id, tier_id, trial_until, rank, metric_value in rows:
+    for member_id, tier_id, trial_until, rank, threshold, metric_value in rows:
+        if trial_until is None and metric_value >= threshold:
+            continue  # still earns the tier
         target = qualified(tiers, int(metric_value)) or tiers[0]
         if trial_until is not None and target.id == tier_id:
             kept.append(member_id)

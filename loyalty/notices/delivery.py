@@ -3,11 +3,13 @@
     claim(ids, now)       lock the due rows (FOR UPDATE SKIP LOCKED), decide each by the
                           policy, write the intent (`sending` + a delivery row) or the
                           reason not to send; commits; returns the notices to send
-    finish(results, now)  write each outcome (sent, retry later, failed, channel closed); commits
+    finish(results, now)  write each outcome (sent, retry later, failed, channel closed) of the
+                          rows still `sending` with the attempt claimed; a late one is dropped; commits
     reconcile(now)        rows left `sending` past their lease (the worker died): a template
                           message is sent again with the same client_msg_id, which WeChat
-                          sends once per openid within 10 minutes; any other channel is marked
-                          `unknown` and never sent twice; commits
+                          sends once per openid within 10 minutes (checked again at the
+                          resend's claim: too old, it is `unknown`); any other channel is
+                          marked `unknown` and never sent twice; commits
 
 Nothing here talks to WeChat: jobs/notify.py calls the senders (bot/channels) between
 claim and finish.
@@ -63,18 +65,20 @@ class Result:
     error: str | None = None
     retry_at: datetime | None = None   # set for retryable failures and a spent quota
     extra: dict = field(default_factory=dict)
+    throttled: bool = False        # never called: our token bucket deferred it (no attempt)
 
 
 def rules() -> policy.Rules:
     """The policy's rules from the app's configuration."""
+    from loyalty.notices.templates import mapping
     cfg = current_app.config
     quiet = cfg["NOTICE_QUIET_HOURS"]
     quiet = "00:00-00:00" if quiet in ("", "off", None) else quiet  # "off" (or equal ends): none
     start, end = quiet.split("-")
     return policy.Rules(quiet_start=time.fromisoformat(start), quiet_end=time.fromisoformat(end),
                         marketing_cap=int(cfg["NOTICE_MARKETING_CAP"]),
-                        template_kinds=frozenset(cfg["NOTICE_TEMPLATES"]),
-                        subscribe_templates={k: v["template_id"] for k, v in cfg["SUBSCRIBE_TEMPLATES"].items()})
+                        template_kinds=frozenset(mapping("template")),
+                        subscribe_templates={k: v["template_id"] for k, v in mapping("subscribe").items()})
 
 
 def text_of(kind: str, fields: dict) -> str:
@@ -98,13 +102,24 @@ def claim(ids: list[int], now: datetime) -> list[Notice]:
     if not rows:
         db.session.rollback()
         return []
-    people, closed = recipients.load({r.member_id for r in rows if r.member_id is not None},
-                                     [r.id for r in rows if r.attempts > 0], now)
+    retried = [r.id for r in rows if r.attempts > 0]
+    people, closed = recipients.load({r.member_id for r in rows if r.member_id is not None}, retried, now)
+    too_late = _lost_too_long_ago(retried, now)
     the_rules = rules()
     outbox_updates: list[dict] = []
     deliveries: list[dict] = []
     planned: list[tuple[Any, policy.Decision, dict]] = []
     for row in rows:
+        if row.id in too_late:
+            # A lost template intent older than WeChat's client_msg_id window: sending it
+            # again now might be a second message. At most once: `unknown`, for review.
+            outbox_updates.append({"id": row.id, "status": "unknown", "next_attempt_at": None,
+                                   "last_error": "resend too late for client_msg_id"})
+            deliveries.append({"outbox_id": row.id, "member_id": row.member_id, "kind": row.kind,
+                               "attempt": max(row.attempts, 1), "errcode": None, "finished_at": now,
+                               "created_at": now, "channel": "template", "outcome": "unknown",
+                               "reason": "dedup_expired"})
+            continue
         decision, fields = _decide(row, people, closed, now, the_rules)
         attempt = row.attempts + (1 if decision.send else 0)
         base = {"outbox_id": row.id, "member_id": row.member_id, "kind": row.kind, "attempt": max(attempt, 1),
@@ -124,7 +139,7 @@ def claim(ids: list[int], now: datetime) -> list[Notice]:
         else:
             outbox_updates.append({"id": row.id, "status": "skipped", "last_error": decision.reason})
             deliveries.append({**base, "channel": None, "outcome": "skipped", "reason": decision.reason})
-    _apply(Outbox, outbox_updates, {"attempts": Outbox.attempts + 1})
+    _apply(Outbox, outbox_updates, {"attempts": {"+1": Outbox.attempts + 1}})
     _insert_deliveries(deliveries)
     notices = []
     for row, decision, fields in planned:
@@ -133,9 +148,21 @@ def claim(ids: list[int], now: datetime) -> list[Notice]:
         notices.append(Notice(row.id, row.kind, channel, row.member_id, person.openid,
                               person.phone, fields,
                               text_of(row.kind, fields) if channel in ("custom", "sms") else "",
-                              decision.template_id, attempt))
+                              decision.template_id, row.attempts + 1))
     db.session.commit()
     return notices
+
+
+def _lost_too_long_ago(retried: list[int], now: datetime) -> set[int]:
+    """Rows a dead worker left mid-send on the template channel (reconcile: worker_lost)
+    whose first lost intent is TEMPLATE_DEDUP old or more: measured now, at the resend,
+    not when reconcile put the row back (the queue may have held it since)."""
+    if not retried:
+        return set()
+    return set(db.session.scalars(
+        select(Delivery.outbox_id).where(id_in(Delivery.outbox_id, retried), Delivery.channel == "template",
+                                         Delivery.reason == "worker_lost",
+                                         Delivery.created_at <= now - TEMPLATE_DEDUP)))
 
 
 def _decide(row, people, closed, now, the_rules) -> tuple[policy.Decision, dict]:
@@ -166,6 +193,7 @@ def _count(person: policy.Recipient, kind: str, decision: policy.Decision) -> No
     # Recipients are frozen; the batch's dict holds them, so count through object.__setattr__.
     if decision.channel is kinds.Channel.CUSTOM:
         object.__setattr__(person, "custom_sent_in_window", person.custom_sent_in_window + 1)
+        object.__setattr__(person, "custom_sent_since_tap", person.custom_sent_since_tap + 1)
     if decision.channel is kinds.Channel.SUBSCRIBE and decision.template_id:
         person.acceptances[decision.template_id] -= 1
     if kind in recipients.MARKETING_KINDS:
@@ -184,6 +212,14 @@ def _spend(openid: str | None, template_id: str | None, outbox_id: int, now: dat
     db.session.execute(update(NoticeAcceptance).where(NoticeAcceptance.id == found)
                        .values(used_at=now, outbox_id=outbox_id))
     return True
+
+
+def _release(outbox_ids: list[int]) -> None:
+    """Give back the acceptances these rows spent: their notices did not go."""
+    if outbox_ids:
+        db.session.execute(update(NoticeAcceptance).where(id_in(NoticeAcceptance.outbox_id, outbox_ids),
+                                                          NoticeAcceptance.used_at.is_not(None))
+                           .values(used_at=None, outbox_id=None).execution_options(synchronize_session=False))
 
 
 DELIVERY_COLUMNS = ("outbox_id", "member_id", "kind", "channel", "outcome", "errcode", "reason", "attempt",
@@ -211,13 +247,13 @@ def _insert_deliveries(rows: list[dict]) -> None:
 def _apply(model, changes: list[dict], expressions: dict | None = None, key=None, where=None) -> None:
     """Write per-row changes as one UPDATE ... WHERE id IN (...) per distinct set of
     values: a chunk of 200 rows that all went out is one statement, not 200.
-    `expressions` turns a marker value (the string "+1") into SQL (attempts + 1)."""
+    `expressions` turns a marker value into SQL: {"attempts": {"+1": Outbox.attempts + 1}}."""
     groups: dict[tuple, list[int]] = {}
     for change in changes:
         values = tuple(sorted((k, v) for k, v in change.items() if k != "id"))
         groups.setdefault(values, []).append(change["id"])
     for values, ids in groups.items():
-        assigned = {k: (expressions[k] if expressions and k in expressions and v == "+1" else v) for k, v in values}
+        assigned = {k: (expressions[k][v] if expressions and v in expressions.get(k, {}) else v) for k, v in values}
         statement = update(model).where(id_in(key if key is not None else model.id, ids))
         if where is not None:
             statement = statement.where(where)
@@ -260,10 +296,17 @@ def backoff(attempt: int) -> timedelta:
 
 
 def finish(results: list[Result], now: datetime) -> None:
-    """Write each push's outcome (commits)."""
+    """Write each push's outcome (commits): only for rows still `sending` with this
+    attempt. A late outcome (the lease ran out and reconcile, or another job, took the row
+    on) is dropped: the row's state belongs to whoever holds it now."""
     if not results:
         return
-    outbox_updates, delivery_updates, unfollowed, sent = [], [], [], []
+    ours = _still_sending([r.notice.outbox_id for r in results])
+    late = [r.notice.outbox_id for r in results if ours.get(r.notice.outbox_id) != r.notice.attempt]
+    if late:
+        log.warning("outbox rows %s: outcome came after the lease, dropped", late)
+        results = [r for r in results if ours.get(r.notice.outbox_id) == r.notice.attempt]
+    outbox_updates, delivery_updates, unfollowed, sent, released = [], [], [], [], []
     for r in results:
         n = r.notice
         code = r.errcode
@@ -271,6 +314,18 @@ def finish(results: list[Result], now: datetime) -> None:
             sent.append(n.outbox_id)
             continue
         error = (r.error or f"errcode {code}")[:200]
+        if n.channel == "subscribe" and r.retry_at is not None:
+            # WeChat did not take the notice (-1, no answer, a quota): the acceptance is
+            # the member's again; a refusal (43101, 47003 ...) keeps it spent.
+            released.append(n.outbox_id)
+        if r.throttled:
+            # A wait for our own token bucket (rate or daily quota): no call was made, so it
+            # is no attempt; the claim's count is taken back.
+            outbox_updates.append({"id": n.outbox_id, "status": "pending", "next_attempt_at": r.retry_at,
+                                   "last_error": error, "attempts": "-1"})
+            delivery_updates.append({"id": n.outbox_id, "outcome": "retry", "errcode": code, "finished_at": now,
+                                     "reason": "quota" if code == 45009 else "rate_limit"})
+            continue
         attempts_left = n.attempt < MAX_ATTEMPTS or code == 45009
         if r.retry_at is not None and attempts_left:
             outbox_updates.append({"id": n.outbox_id, "status": "pending", "next_attempt_at": r.retry_at,
@@ -292,12 +347,21 @@ def finish(results: list[Result], now: datetime) -> None:
                                      "reason": "not_following" if code == 43004 else
                                      ("gave_up" if r.retry_at is not None else "refused")})
     _mark_sent(sent, now)
-    _apply(Outbox, outbox_updates)
+    _release(released)
+    _apply(Outbox, outbox_updates, {"attempts": {"-1": Outbox.attempts - 1}})
     # A row has one delivery `sending` at a time: the intent this outcome finishes.
     _apply(Delivery, delivery_updates, key=Delivery.outbox_id, where=Delivery.outcome == "sending")
     for openid in unfollowed:
         mark_unfollowed(openid, now)
     db.session.commit()
+
+
+def _still_sending(ids: list[int]) -> dict[int, int]:
+    """The attempt of each of these rows still `sending`, locked until finish commits (so
+    reconcile cannot take them meanwhile)."""
+    return dict(db.session.execute(
+        select(Outbox.id, Outbox.attempts).where(id_in(Outbox.id, ids), Outbox.status == "sending")
+        .order_by(Outbox.id).with_for_update()).all())
 
 
 def mark_unfollowed(openid: str, now: datetime) -> None:

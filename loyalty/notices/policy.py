@@ -8,7 +8,8 @@ no database, no Redis, no WeChat. Tested alone with a table of cases
 - template messages for service notices only, never marketing;
 - a subscription notice only while the member holds an acceptance of its template;
 - a customer-service message only within 48 hours of the member's last message, at most
-  5 in that window;
+  5 in that window, or within 60 s of a menu tap, follow or scan, at most 3 in that one
+  (events that are no member activity open neither);
 - the member's opt-out per category; quiet hours (22:00-08:00 Shanghai) defer the
   non-urgent kinds to 08:00; marketing at most `marketing_cap` a week.
 """
@@ -22,6 +23,8 @@ from loyalty.policy import BUSINESS_TZ
 
 CUSTOM_WINDOW = timedelta(hours=48)
 CUSTOM_WINDOW_MAX = 5
+TAP_WINDOW = timedelta(seconds=60)   # after a menu tap, a follow or a scan
+TAP_WINDOW_MAX = 3
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class Recipient:
     preferences: dict[str, bool] = field(default_factory=dict)   # category -> wanted
     last_wrote_at: datetime | None = None      # opens the 48-hour window
     custom_sent_in_window: int = 0             # CS messages sent since then
+    last_tapped_at: datetime | None = None     # a menu tap, follow or scan: opens the 60-second window
+    custom_sent_since_tap: int = 0             # CS messages sent since then
     acceptances: dict[str, int] = field(default_factory=dict)    # template id -> unused
     marketing_this_week: int = 0
     closed_channels: frozenset[str] = frozenset()  # finally refused for this notice (43101, 45047, ...)
@@ -88,9 +93,18 @@ def _available(channel: Channel, kind: str, category: Category, r: Recipient, no
         return (category is not Category.MARKETING and template_id is not None
                 and r.acceptances.get(template_id, 0) > 0), template_id
     if channel is Channel.CUSTOM:
-        in_window = r.last_wrote_at is not None and now - r.last_wrote_at < CUSTOM_WINDOW
-        return (in_window and r.custom_sent_in_window < CUSTOM_WINDOW_MAX), None
+        return _window_open(r, now), None
     return False, None
+
+
+def _window_open(r: Recipient, now: datetime) -> bool:
+    """A customer-service message may go: inside the 48 hours after the member last wrote
+    (5 at most), or the minute after a menu tap, follow or scan (3 at most)."""
+    wrote = (r.last_wrote_at is not None and now - r.last_wrote_at < CUSTOM_WINDOW
+             and r.custom_sent_in_window < CUSTOM_WINDOW_MAX)
+    tapped = (r.last_tapped_at is not None and now - r.last_tapped_at < TAP_WINDOW
+              and r.custom_sent_since_tap < TAP_WINDOW_MAX)
+    return wrote or tapped
 
 
 def decide(recipient: Recipient, kind: str, now: datetime, rules: Rules) -> Decision:

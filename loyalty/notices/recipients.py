@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select, text
 
 from extensions import db, get_redis
+from loyalty.books.ledger import as_utc
 from loyalty.notices.kinds import SPECS, Category
 from loyalty.notices.policy import CUSTOM_WINDOW, Recipient
 from models import Delivery, Follower, Member, NoticeAcceptance, PushPreference, WeChatBinding
@@ -18,15 +19,25 @@ COUNTED = ("sent", "sending", "unknown")
 # Errors that close a channel for one notice: retrying on it never helps.
 CLOSING = (43004, 43101, 45015, 45047, 47003)
 MARKETING_KINDS = tuple(k.value for k, s in SPECS.items() if s.category is Category.MARKETING)
-SEEN_KEY = "wx:seen:{openid}"  # set by bot.dispatch on every message (unix time, 48 h)
+SEEN_KEY = "wx:seen:{openid}"  # set by bot.dispatch on every member message (unix time, 48 h)
+TAP_KEY = "wx:tap:{openid}"    # set by bot.dispatch on a menu tap, follow or scan (unix time)
 
 
-def last_wrote(openids: list[str]) -> dict[str, datetime]:
-    """When each member last wrote to the account (bot.dispatch keeps it in Redis)."""
+def activity(openids: list[str]) -> tuple[dict[str, datetime], dict[str, datetime]]:
+    """When each member last wrote to the account, and last tapped the menu, followed or
+    scanned (bot.dispatch keeps both in Redis): one MGET."""
     if not openids:
-        return {}
-    values = get_redis().mget([SEEN_KEY.format(openid=o) for o in openids])
-    return {o: datetime.fromtimestamp(int(v), timezone.utc) for o, v in zip(openids, values) if v}
+        return {}, {}
+    values = get_redis().mget([SEEN_KEY.format(openid=o) for o in openids] +
+                              [TAP_KEY.format(openid=o) for o in openids])
+    moments = [datetime.fromtimestamp(int(v), timezone.utc) if v else None for v in values]
+    wrote, tapped = moments[:len(openids)], moments[len(openids):]
+    return ({o: at for o, at in zip(openids, wrote) if at}, {o: at for o, at in zip(openids, tapped) if at})
+
+
+def _since(times, moment: datetime | None) -> int:
+    """How many of `times` (CS messages sent; naive UTC from SQLite) are at or after `moment`."""
+    return sum(1 for at in (times or ()) if moment and as_utc(at) >= moment)
 
 
 def _in(column, values: list):
@@ -66,12 +77,13 @@ def _load_pg(ids: list[int], now: datetime) -> dict[int, Recipient]:
     rows = db.session.execute(ONE_QUERY, {"ids": ids, "marketing_kinds": list(MARKETING_KINDS),
                                           "counted": list(COUNTED), "week": now - timedelta(days=7),
                                           "window": now - CUSTOM_WINDOW}).all()
-    wrote = last_wrote([r.openid for r in rows if r.openid])
+    wrote, tapped = activity([r.openid for r in rows if r.openid])
     recipients = {member_id: Recipient(member_id=None) for member_id in ids}
     for r in rows:
         if r.deleted_at is not None:
             continue
         seen = wrote.get(r.openid) if r.openid else None
+        tap = tapped.get(r.openid) if r.openid else None
         accepted: dict[str, int] = {}
         for template_id in r.accepted or ():
             accepted[template_id] = accepted.get(template_id, 0) + 1
@@ -79,8 +91,8 @@ def _load_pg(ids: list[int], now: datetime) -> dict[int, Recipient]:
                  {"service_notices": r.service_notices, "reminders": r.reminders, "marketing": r.marketing})
         recipients[r.id] = Recipient(
             member_id=r.id, openid=r.openid, following=r.openid is not None and r.subscribed is not False,
-            phone=r.phone, preferences=prefs, last_wrote_at=seen,
-            custom_sent_in_window=sum(1 for at in (r.custom_times or ()) if seen and at >= seen),
+            phone=r.phone, preferences=prefs, last_wrote_at=seen, custom_sent_in_window=_since(r.custom_times, seen),
+            last_tapped_at=tap, custom_sent_since_tap=_since(r.custom_times, tap),
             acceptances=accepted, marketing_this_week=int(r.marketing_count))
     return recipients
 
@@ -109,7 +121,7 @@ def _load_portable(member_ids: set[int], outbox_ids_retried: list[int], now: dat
                                                                       Follower.subscribed.is_(False)))) if openids else set()
     prefs = {p.member_id: {c: getattr(p, c) for c in PUSH_CATEGORIES}
              for p in db.session.scalars(select(PushPreference).where(_in(PushPreference.member_id, ids)))} if ids else {}
-    wrote = last_wrote(openids)
+    wrote, tapped = activity(openids)
     custom_times: dict[int, list[datetime]] = defaultdict(list)
     marketing: dict[int, int] = defaultdict(int)
     if ids:
@@ -144,10 +156,12 @@ def _load_portable(member_ids: set[int], outbox_ids_retried: list[int], now: dat
             recipients[member_id] = Recipient(member_id=None)
             continue
         seen = wrote.get(openid) if openid else None
+        tap = tapped.get(openid) if openid else None
         recipients[member_id] = Recipient(
             member_id=member_id, openid=openid, following=openid is not None and openid not in unfollowed,
             phone=row.phone, preferences=prefs.get(member_id, dict(PUSH_DEFAULTS)), last_wrote_at=seen,
-            custom_sent_in_window=sum(1 for at in custom_times[member_id] if seen and at >= seen),
+            custom_sent_in_window=_since(custom_times[member_id], seen),
+            last_tapped_at=tap, custom_sent_since_tap=_since(custom_times[member_id], tap),
             acceptances=dict(accepted.get(openid, {})) if openid else {},
             marketing_this_week=marketing[member_id])
     return recipients, {k: frozenset(v) for k, v in closed.items()}

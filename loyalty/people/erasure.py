@@ -9,6 +9,7 @@ person goes:
                    no phone lookup ever finds the erased member
     plate, vehicle type, preferred grade, birthday, company, vehicle registration date -> empty
     every WeChat binding (openid) -> deleted
+    the computed profile and tags (loyalty/profiles) -> deleted (the nightly run skips erased members)
     family invitations to the phone -> pending ones deleted, accepted ones keep the
                    placeholder (they record who joined)
 Kept, because they are not about the person or are needed as proof: the id, identity
@@ -28,7 +29,7 @@ from sqlalchemy import delete, select, update
 
 from extensions import db
 from loyalty import generations
-from models import FamilyInvite, Member, WeChatBinding
+from models import FamilyInvite, Member, MemberProfile, MemberTag, WeChatBinding
 
 _hooks: list[Callable[[Member], None]] = []
 
@@ -61,6 +62,8 @@ def erase_member(member_id: int, *, now: datetime | None = None) -> Erased:
         return Erased(member_id, (), True)
     openids = tuple(db.session.scalars(select(WeChatBinding.openid).where(WeChatBinding.member_id == member_id)))
     db.session.execute(delete(WeChatBinding).where(WeChatBinding.member_id == member_id))
+    db.session.execute(delete(MemberTag).where(MemberTag.member_id == member_id))
+    db.session.execute(delete(MemberProfile).where(MemberProfile.member_id == member_id))
     generations.touch(*map(generations.openid, openids))
     phone, member.phone = member.phone, placeholder(member_id)
     db.session.execute(delete(FamilyInvite).where(FamilyInvite.phone == phone, FamilyInvite.accepted_at.is_(None)))

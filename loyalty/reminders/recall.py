@@ -26,6 +26,7 @@ from extensions import db
 from loyalty import policy as policies
 from loyalty.books.ledger import utc
 from loyalty.policy import Policy
+from loyalty.profiles import intervals
 from loyalty.reminders import issue, sql
 
 KIND = "recall"
@@ -33,7 +34,12 @@ KIND = "recall"
 
 def _statements() -> list[str]:
     last_day = sql.local_date("r.last_at")
-    gap = sql.days_between("v.day", "LAG(v.day) OVER (PARTITION BY v.member_id ORDER BY v.day)")
+    # The median interval (loyalty.profiles.intervals), where there is enough history; only
+    # of those the N-day rule does not already take (the costly part: each visit read).
+    visits = """SELECT s.member_id, s.created_at
+                     FROM sales s JOIN recall_last r ON r.member_id = s.member_id
+                     WHERE r.last_at >= :dormant_end
+                       AND s.created_at > :history_start AND s.created_at <= :now"""
     return [
         "DROP TABLE IF EXISTS recall_last",
         "DROP TABLE IF EXISTS recall_median",
@@ -49,21 +55,8 @@ def _statements() -> list[str]:
                               AND o.created_at > :cooldown_start)
             GROUP BY s.member_id
             HAVING MAX(s.created_at) < :floor_end""",
-        # The median interval between visit days, where there is enough history; only of
-        # those the N-day rule does not already take (the costly part: each visit read).
         f"""CREATE TEMPORARY TABLE recall_median AS
-            WITH v AS (SELECT DISTINCT s.member_id, {sql.local_date('s.created_at')} AS day
-                       FROM sales s JOIN recall_last r ON r.member_id = s.member_id
-                       WHERE r.last_at >= :dormant_end
-                         AND s.created_at > :history_start AND s.created_at <= :now),
-                 gaps AS (SELECT v.member_id, {gap} AS gap FROM v),
-                 ranked AS (SELECT member_id, gap,
-                                   ROW_NUMBER() OVER (PARTITION BY member_id ORDER BY gap) AS rn,
-                                   COUNT(*) OVER (PARTITION BY member_id) AS n
-                            FROM gaps WHERE gap IS NOT NULL)
-            SELECT member_id, AVG(gap) AS median FROM ranked
-            WHERE n >= :min_intervals AND rn IN ((n + 1) / 2, (n + 2) / 2)
-            GROUP BY member_id""",
+            {intervals.median_sql(visits)}""",
         f"""CREATE TEMPORARY TABLE recall_due AS
             SELECT r.member_id, {sql.days_between(':today', last_day)} AS days_since
             FROM recall_last r LEFT JOIN recall_median d ON d.member_id = r.member_id

@@ -41,6 +41,25 @@ def local_date(column: str) -> str:
     return f"CAST(({column} AT TIME ZONE 'Asia/Shanghai') AS DATE)" if postgres() else f"date({column}, '+8 hours')"
 
 
+def local_weekday(column: str) -> str:
+    """SQL for the Shanghai weekday of a UTC timestamp column, Monday 0 .. Sunday 6."""
+    if postgres():
+        return f"(CAST(EXTRACT(ISODOW FROM ({column} AT TIME ZONE 'Asia/Shanghai')) AS INTEGER) - 1)"
+    return f"((CAST(strftime('%w', {column}, '+8 hours') AS INTEGER) + 6) % 7)"
+
+
+def local_hour(column: str) -> str:
+    """SQL for the Shanghai hour (0-23) of a UTC timestamp column."""
+    if postgres():
+        return f"CAST(EXTRACT(HOUR FROM ({column} AT TIME ZONE 'Asia/Shanghai')) AS INTEGER)"
+    return f"CAST(strftime('%H', {column}, '+8 hours') AS INTEGER)"
+
+
+def greatest(*exprs: str) -> str:
+    """SQL for the largest of several non-null expressions."""
+    return ("GREATEST(" if postgres() else "max(") + ", ".join(exprs) + ")"
+
+
 def days_between(later: str, earlier: str) -> str:
     """SQL for the whole days from date `earlier` to date `later`."""
     return f"({later} - {earlier})" if postgres() else f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"

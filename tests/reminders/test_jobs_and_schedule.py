@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 import time_machine
 from rq import SimpleWorker
 
-from jobs import dashboards, notices, notify, queue
+from jobs import dashboards, loyalty as loyalty_jobs, notices, notify, queue
 from loyalty import demo
 from tests.factories import give_points
 from tests.reminders.world import consenting, rows, shanghai
@@ -43,6 +43,7 @@ def test_every_producer_is_on_the_schedule_under_its_own_stable_name():
                        "notices.birthdays": notices.birthdays, "notices.recall": notices.recall,
                        "notices.inspection": notices.inspection, "notices.surveys": notices.surveys,
                        "notify.sweep": notify.sweep, "notify.refresh_tokens": notify.refresh_tokens,
+                       "loyalty.compute_profiles": loyalty_jobs.compute_profiles,
                        "dashboards.rollup": dashboards.rollup}
     # The tier review and the expiry runs stay where they were.
     assert {"jobs.loyalty.expire_points", "jobs.loyalty.expire_coupons", "jobs.loyalty.review_tiers"} <= set(names)

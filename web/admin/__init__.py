@@ -3,10 +3,13 @@
     access.py    who may open which page: the console_page / hq_page decorators (roles), CSRF on writes
     members.py   search, the member's file, revealing a phone, manual adjustments and their approval
     config.py    the rule book (YAML, preview), tiers, coupon templates, rewards, top-up bonus rules
+    wording.py   what members read: the notice-kind -> template mapping, the editable reply texts
     changes.py   the change records: one object's, and the timeline
     inbox.py     feedback tickets and invoice requests
     books.py     the books-health panel (loyalty.books.invariants)
-    dashboards.py  the dashboards' pages and their JSON (loyalty.dashboards)
+    profiles.py  the RFM segments and the member tag rules (loyalty.profiles)
+    dashboards.py the dashboards' pages and their JSON (loyalty.dashboards)
+    exports.py   CSV exports of members, sales, ledger entries and coupons (HQ, audited, streamed)
 
 The login is the till's (web/staff_login.py, one login system): an anonymous visitor is
 sent to /cashier/login and back. Scopes (what a station manager sees) are
@@ -59,5 +62,7 @@ def login():
 
 
 def init_app(app: Flask) -> None:
-    from web.admin import books, changes, config, dashboards, inbox, members, pages  # noqa: F401  (routes register on bp)
+    # The routes register on bp as their modules load.
+    from web.admin import (books, changes, config, dashboards, exports, inbox, members, pages,  # noqa: F401
+                           profiles, wording)
     app.register_blueprint(bp)

@@ -1,4 +1,4 @@
-"""Members: search, the member's file, revealing one full phone (HQ, with a reason),
+"""Members: search (by tier, tag and RFM segment too), the member's file with its profile, revealing one full phone (HQ, with a reason),
 manual adjustments and their approval by a second HQ admin."""
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from loyalty.errors import InsufficientBalance, InsufficientPoints, ValidationEr
 from loyalty.people import search as member_search
 from loyalty.people.member_file import masked_openid, member_file
 from loyalty.people.staff_scope import visible_member
+from loyalty.profiles import read as profile_read, segments
 from models import Staff, Tier
 from web.admin import bp
 from web.admin.access import console_page, hq_page
@@ -25,16 +26,25 @@ from web.staff_login import current_staff
 @bp.get("/members")
 @console_page
 def members():
-    query, tier = request.args.get("q", ""), request.args.get("tier") or None
-    found = member_search.search(current_staff(), query, tier=tier) if (query.strip() or tier) else None
+    args = request.args
+    query, filters = args.get("q", ""), {k: args.get(k) or None for k in ("tier", "tag", "segment")}
+    before = args.get("before") or None
+    if before is not None and not (before.isdigit() and len(before) < 10):
+        raise ValidationError("before 须为会员编号", field="before")
+    found = None
+    if query.strip() or any(filters.values()):
+        found = member_search.search(current_staff(), query, before=int(before) if before else None, **filters)
     tiers = db.session.scalars(select(Tier).order_by(Tier.rank)).all()
-    return render_template("admin/members.html", q=query, tier=tier, tiers=tiers, found=found)
+    more = found[-1].id if found and len(found) == member_search.LIMIT else None
+    return render_template("admin/members.html", q=query, tiers=tiers, found=found, more=more,
+                           tags=profile_read.tags(), segments=segments.SEGMENTS, **filters)
 
 
 def _page(member, *, revealed: str | None = None, error: str | None = None, status: int = 200):
     staff = current_staff()
     names = dict(db.session.execute(select(Staff.id, Staff.username)).all())
     return render_template("admin/member.html", file=member_file(staff, member), revealed=revealed,
+                           profile=profile_read.of_member(member.id), weekdays=profile_read.WEEKDAYS,
                            masked_openid=masked_openid, error=error, names=names,
                            adjust_key=secrets.token_urlsafe(16),
                            reveals=changes.for_object("phone_reveal", str(member.id))), status

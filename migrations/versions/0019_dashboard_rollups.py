@@ -1,7 +1,7 @@
 """the dashboards' daily rollups (models/rollup.py), kept by the rollup job; coupons by issue and use time
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-04 18:45:00.000000
 
 """
@@ -9,10 +9,9 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0024'
-# Written as 0019 on 0018; renumbered 0024, after main's 0023 (the phone-tail index), when
-# main was merged in (the chain is numbered in order).
-down_revision = '0023'
+revision = '0019'
+# Written on 0018; after main's 0023 (the phone-tail index) when main was merged in.
+down_revision = '0018'  # the chain: 0018 -> 0019 -> 0020 -> ... (ascending)
 branch_labels = None
 depends_on = None
 
