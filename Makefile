@@ -10,8 +10,9 @@ PYTEST_ARGS ?=
 TEST_WORKERS ?= 3
 # A benchmark is a script under bench/ with a main guard; the rest there are helpers
 # (echo_app.py, the baseline app). Run as modules so they import from the repo root.
-# bench/big_data.py makes a database for others (daily_jobs.py, run with --reuse so a
-# second `make bench` keeps it); it measures nothing itself.
+# bench/big_data.py makes a database for others (the benches run with --reuse, so a
+# second `make bench` keeps it; those that write work on a fresh copy of it); it
+# measures nothing itself.
 BENCHES := $(filter-out bench.big_data,$(subst /,.,$(basename $(shell grep -l "__name__ == .__main__.:" bench/*.py 2>/dev/null))))
 
 # The cashier page's end-to-end tests drive Debian's Chromium (CJK fonts for the text);
@@ -37,7 +38,8 @@ browser:
 bench: $(VENV)/.installed-dev
 	@$(if $(BENCHES),,echo "no benchmarks under bench/")
 	@set -e; for module in $(BENCHES); do echo "== $$module"; \
-	  case $$module in bench.daily_jobs) args=--reuse;; *) args=;; esac; $(PY) -m $$module $$args; done
+	  case $$module in bench.daily_jobs|bench.campaigns|bench.dashboards|bench.profiles|bench.exports) args=--reuse;; \
+	    *) args=;; esac; $(PY) -m $$module $$args; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

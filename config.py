@@ -225,6 +225,8 @@ class Config:
     WECHAT_DAILY_QUOTA: int = 100_000
     NOTIFY_SEND_THREADS: int = 16
     NOTIFY_SWEEP_GRACE: int = 30
+    # The console's CSV exports (docs/console.md) read and write this many rows at a time.
+    EXPORT_BATCH_ROWS: int = 2000
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -278,6 +280,7 @@ class Config:
             WECHAT_DAILY_QUOTA=env_int("WECHAT_DAILY_QUOTA", 100_000),
             NOTIFY_SEND_THREADS=env_int("NOTIFY_SEND_THREADS", 16),
             NOTIFY_SWEEP_GRACE=env_int("NOTIFY_SWEEP_GRACE", 30),
+            EXPORT_BATCH_ROWS=env_int("EXPORT_BATCH_ROWS", 2000),
         )
 
     def as_flask(self) -> dict[str, Any]:

@@ -59,6 +59,8 @@ def _sqlite_pragmas(engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA busy_timeout=15000")
         cur.close()
+        from loyalty.campaigns.assignment import register_sqlite
+        register_sqlite(dbapi_conn)  # campaign_bucket(c, m): the campaigns' assignment
 
 
 def embedded_redis_url(instance_path: str) -> str:

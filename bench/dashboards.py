@@ -106,12 +106,15 @@ def timed_ms(run, repeat: int = 5) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database-url", required=True, help="your own copy of the big database")
+    parser.add_argument("--database-url", help="your own copy of the big database (default: a fresh copy,"
+                                               " youka_bench_big_dashboards)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/3")
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--sales", type=int, default=10_000_000)
     parser.add_argument("--reuse", action="store_true", help="keep an already made database of this size")
     args = parser.parse_args()
+    if args.database_url is None:
+        args.database_url = big_data.working_copy("dashboards", args.members, args.sales)
     if args.database_url.rstrip("/").endswith("/youka_bench_big"):
         parser.error("this bench writes: give it a copy of youka_bench_big, not the database itself")
     big_data.ensure(args.database_url, args.members, args.sales, reuse=args.reuse)

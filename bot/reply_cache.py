@@ -18,6 +18,9 @@ handler did not see. The claim reads the counters the openid's previous entry na
 the handler's reply depends on the same counters (the usual case) it is stored with
 them, otherwise only the names are stored (a hint) and the next message stores the reply.
 
+An operator's edit of a reply text (loyalty.config_changes.save_reply_text) moves the `all`
+counter after its commit, which every cached reply depending on set-based jobs watches.
+
 Entries live at most WECHAT_REPLY_CACHE_TTL seconds (capped at a day: the counters outlive
 any entry, loyalty.generations.COUNTER_TTL), and never past `until`. The templates' version is
 in the key, so a new wording is never hidden behind an old copy.

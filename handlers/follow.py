@@ -1,11 +1,11 @@
 """Follow and unfollow events: remember the follower, greet them."""
 from datetime import datetime, timezone
 
-from flask import render_template
 from sqlalchemy import select
 
 from bot.router import Turn, router
 from extensions import db
+from handlers import texts
 from models import Follower
 
 
@@ -24,7 +24,7 @@ def subscribe(turn: Turn) -> str:
     follower.subscribed_at = datetime.now(timezone.utc)
     follower.source_scene = turn.msg.scene
     db.session.commit()
-    return render_template("replies/welcome.txt").strip()
+    return texts.render("welcome")
 
 
 @router.event("unsubscribe")

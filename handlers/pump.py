@@ -18,7 +18,7 @@ from bot.replies import Image, Text
 from bot.router import Turn, router
 from bot.wechat import get_client
 from bot.wechat_http import WeChatAPIError
-from handlers import follow
+from handlers import follow, texts
 from loyalty.till import member_codes, nozzles
 from loyalty.errors import NotFound
 from loyalty.people.bindings import member_by_openid
@@ -36,10 +36,10 @@ def pump_scan(turn: Turn):
     except NotFound:
         station = None
     if station is None:
-        return welcome + render_template("replies/pump_unknown.txt").strip()
+        return welcome + texts.render("pump_unknown")
     member = member_by_openid(turn.openid)
     if member is None:
-        return welcome + render_template("replies/pump_unbound.txt").strip()
+        return welcome + texts.render("pump_unbound")
     nozzle = where[1]
     ttl = nozzles.attach(station.code, nozzle, member)
     code = member_codes.issue(member, device="wechat")

@@ -1,6 +1,8 @@
 """Reply texts: every member-facing sentence lives in templates/replies/*.txt (Jinja), so
-operators change wording, not code. `render` fills a template; `static` renders a
-template without variables once per app (the help reply, the unbound reply).
+wording is changed without code. `render` fills a template; `static` renders a template
+without variables once per app (the help reply). The replies of loyalty.reply_texts.EDITABLE
+HQ operators may reword in the console: their text, when there is one, is used instead of
+the shipped template (read with the reference data, so an edit shows at once; never cached here).
 
 The filters below are registered on the app (handlers.init_app), for chat replies and
 the H5 pages alike:
@@ -18,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Flask, current_app
 
+from loyalty import reply_texts
 from loyalty.books.ledger import as_utc
 from loyalty.people.members import mask_phone
 from loyalty.policy import BUSINESS_TZ
@@ -29,6 +32,10 @@ def render(name: str, **context) -> str:
     """templates/replies/<name>.txt filled with `context`, without surrounding blank lines.
     Block tags take their own line away (trim_blocks, lstrip_blocks), so a reply template
     reads like the reply; the app's filters below apply."""
+    if name in reply_texts.EDITABLE:
+        text = reply_texts.override(name)
+        if text is not None:
+            return reply_texts.fill(name, text, context)
     env = current_app.extensions["reply_jinja"]
     return env.get_template(f"replies/{name}.txt").render(**context).strip()
 
@@ -36,6 +43,8 @@ def render(name: str, **context) -> str:
 def static(name: str, **context) -> str:
     """A template whose text never changes while the app runs (no variables, or only
     ones fixed at start such as the registered commands): rendered once per app."""
+    if name in reply_texts.EDITABLE:  # operators may reword it: read as the reference data is
+        return render(name, **context)
     cache = current_app.extensions.setdefault("static_replies", {})
     if name not in cache:
         cache[name] = render(name, **context)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from rq import cron
 
-from jobs import dashboards, housekeeping, loyalty, notices, notify
+from jobs import campaigns, dashboards, housekeeping, loyalty, notices, notify
 
 SCHEDULE = [
     {"func": housekeeping.heartbeat, "queue_name": "default", "interval": 60},
@@ -36,6 +36,9 @@ SCHEDULE = [
     {"func": notices.birthdays, "queue_name": "default", "cron": "15 1,7 * * *", "name": "notices.birthdays"},
     {"func": notices.recall, "queue_name": "default", "cron": "20 1,7 * * *", "name": "notices.recall"},
     {"func": notices.inspection, "queue_name": "default", "cron": "25 1,7 * * *", "name": "notices.inspection"},
+    # Campaigns (docs/campaigns.md): the trigger campaigns enter today's members, twice
+    # a day like the notices (the second run adds only what a failed first run missed).
+    {"func": campaigns.triggers, "queue_name": "default", "cron": "40 1,7 * * *", "name": "campaigns.triggers"},
     # Surveys follow visits: every half hour, for sales at least 30 minutes old.
     {"func": notices.surveys, "queue_name": "default", "cron": "*/30 * * * *", "name": "notices.surveys"},
     # The dashboards' rollups (docs/console.md): the last 7 Shanghai days (and older days whose

@@ -17,7 +17,8 @@ open:
   loyalty.rules.loader.load_rules / load_rules_file (unless commit=False),
   loyalty.people.station_credentials.create_station and rotate_secret; the console's
   configuration changes (loyalty.config_changes.save_*, each with its change record), the
-  audited phone reveal (loyalty.people.search.reveal_phone) and the inbox acts
+  audited phone reveal (loyalty.people.search.reveal_phone), the audit record of a CSV
+  export (loyalty.exports.audit) and the inbox acts
   (loyalty.service.inbox). loyalty.changes.record only flushes.
 - loyalty.reminders.surveys.record_reply (a member's survey rating, idempotent per sale
   by the database) commits; the producers of loyalty.reminders (write_due) only flush,

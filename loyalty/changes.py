@@ -1,9 +1,9 @@
 """Change records: the append-only audit trail of the operators' console.
 
 Every configuration change (rule book, tiers, coupon templates, rewards, top-up bonus
-rules) and every audited act (a full phone revealed, a manual adjustment, an inbox
-answer) writes one record: who, when, what (kind and object key), the action, the
-object before and after as JSON, and the reason. Records are only ever added
+rules, notice templates, reply texts) and every audited act (a full phone revealed, a
+manual adjustment, an inbox answer, a CSV export) writes one record: who, when, what
+(kind and object key), the action, the object before and after as JSON, and the reason. Records are only ever added
 (PostgreSQL refuses an UPDATE or DELETE by trigger); they are read per object
 (`for_object`) or as one timeline (`timeline`).
 
@@ -29,7 +29,9 @@ MAX_REASON = 500
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 KIND_NAMES = {"rule_book": "积分规则", "tier": "等级", "coupon_template": "优惠券模板", "reward": "积分商城商品",
               "topup_bonus_rule": "充值赠送", "phone_reveal": "查看完整手机号", "adjustment": "手工调整",
-              "feedback": "反馈工单", "invoice": "发票申请", "tag_rule": "标签规则"}
+              "feedback": "反馈工单", "invoice": "发票申请", "tag_rule": "标签规则", "export": "数据导出",
+              "notice_template": "通知模板", "reply_text": "回复文案",
+              "segment": "人群", "campaign": "营销活动"}
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,15 @@ transaction that also writes its change record (loyalty.changes):
     save_reward(code, form, ...)              create or edit a rewards-catalogue item
     save_topup_bonus_rule(rule_id, form, ...) create (rule_id None) or edit a top-up bonus rule
     save_tag_rule(code, form, ...)            create or edit a member tag rule (loyalty.profiles.tag_rules)
+    save_notice_template(channel, kind, form, ...)  a notice kind's template on a channel (or none), or
+                                              back to config.py's default (form["action"] == "reset")
+    save_reply_text(name, text, ...)          an operator's wording of a reply; text None: the shipped one
 
 Each validates, reads the object before, applies, reads it after, and ends in `_commit`,
 the one place every configuration change passes: the record is written there, and so
-is anything else a change must do (a cache of reference data bumps its version there).
+is anything else a change must do: a cache of reference data bumps its version there (the
+database's triggers), and a change members read in cached chat replies moves the
+generation counters those copies watch (loyalty.generations, after the commit).
 Each commits; a bad value raises ValidationError naming the field and changes nothing.
 """
 from __future__ import annotations
@@ -21,20 +26,24 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from loyalty import changes
+from loyalty import changes, generations, reply_texts
 from loyalty.config_fields import COUPON_TEMPLATE, REWARD, TIER, TOPUP_BONUS_RULE, check_code, clean
 from loyalty.errors import NotFound, ValidationError
 from loyalty.rules import export
 from loyalty.rules.loader import LoadSummary, forget_cached_ruleset, load_rules, parse_yaml
 from loyalty.rules.schema import parse_tiers
-from models import CouponTemplate, RewardItem, Staff, TagRule, Tier, TopupBonusRule
+from loyalty.notices import templates as notice_templates
+from models import CouponTemplate, NoticeTemplate, ReplyText, RewardItem, Staff, TagRule, Tier, TopupBonusRule
 
 
 def _commit(kind: str, key: str, action: str, before: dict | None, after: dict | None, *,
-            staff: Staff, reason: str, now: datetime | None) -> None:
-    """Record the change and commit it with the change itself: the one exit of every edit."""
+            staff: Staff, reason: str, now: datetime | None, touches: tuple[str, ...] = ()) -> None:
+    """Record the change and commit it with the change itself: the one exit of every edit.
+    `touches`: the generation counters to move once it has committed."""
     try:
         changes.record(kind, key, action, staff=staff, reason=reason, before=before, after=after, now=now)
+        if touches:
+            generations.touch(*touches)
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
@@ -184,3 +193,68 @@ def save_tag_rule(code: str, form, *, staff: Staff, reason: str, new: bool = Fal
     _commit("tag_rule", code, "create" if before is None else "update", before,
             changes.snapshot(row, TAG_RULE_FIELDS), staff=staff, reason=reason, now=now)
     return row
+
+
+def save_notice_template(channel: str, kind: str, form, *, staff: Staff, reason: str,
+                         now: datetime | None = None) -> dict | None:
+    """Set the template `kind` is sent with on `channel` (form: template_id, keys one a line
+    `thing1 = station`, link, active), checked against the kind's fields (loyalty.notices.
+    templates); `active` unset switches the channel off for the kind; `action` "reset" goes
+    back to config.py's default. Returns the entry in force after."""
+    reason = changes.require_reason(reason)
+    if channel not in notice_templates.CHANNELS or kind not in {k.value for k in notice_templates.kinds_of(channel)}:
+        raise NotFound("没有这种通知类型或发送渠道", field="kind")
+    row = db.session.scalars(select(NoticeTemplate).where(NoticeTemplate.channel == channel,
+                                                          NoticeTemplate.kind == kind)).first()
+    before = notice_templates.current(channel, kind)
+    action = "reset" if form.get("action") == "reset" else "update"
+    if action == "reset":
+        if row is not None:
+            db.session.delete(row)
+    else:
+        active = form.get("active") not in (None, "", "0", "false", "off")
+        entry = None
+        if active:
+            link = (form.get("link") or "").strip() or None
+            entry = notice_templates.check(channel, kind, {
+                "template_id": (form.get("template_id") or "").strip(),
+                "keys": notice_templates.parse_keys(form.get("keys") or ""), "link": link})
+        if row is None:
+            row = NoticeTemplate(channel=channel, kind=kind)
+            db.session.add(row)
+        row.active = entry is not None
+        row.template_id = entry["template_id"] if entry else ""
+        row.keys = entry["keys"] if entry else {}
+        row.link = entry["link"] if entry else None
+    _flush_or_refuse()
+    after = notice_templates.current(channel, kind)
+    _commit("notice_template", f"{channel}:{kind}", action, _noted(before), _noted(after),
+            staff=staff, reason=reason, now=now)
+    return after
+
+
+def _noted(entry: dict | None) -> dict:
+    return {"active": False} if entry is None else {"active": True, **entry}
+
+
+def save_reply_text(name: str, text: str | None, *, staff: Staff, reason: str,
+                    now: datetime | None = None) -> str | None:
+    """Reword the reply `name` (checked by loyalty.reply_texts: its placeholders only, the
+    required ones present), or with text None go back to the shipped wording. Cached chat
+    replies are dropped once it commits (generations.EVERYTHING). Returns the stored text."""
+    reason = changes.require_reason(reason)
+    reply_texts.editable(name)
+    stored = None if text is None else reply_texts.check(name, text)
+    row = db.session.get(ReplyText, name)
+    before = {"text": row.text if row else None}
+    if stored is None:
+        if row is not None:
+            db.session.delete(row)
+    elif row is None:
+        db.session.add(ReplyText(name=name, text=stored))
+    else:
+        row.text = stored
+    _flush_or_refuse()
+    _commit("reply_text", name, "reset" if stored is None else "update", before, {"text": stored},
+            staff=staff, reason=reason, now=now, touches=(generations.EVERYTHING,))
+    return stored

@@ -1,8 +1,9 @@
-"""Reference data — stations and their prices, fuel grades, tiers, the active rule book —
+"""Reference data — stations and their prices, fuel grades, tiers, the active rule book,
+and the operators' wording (notice templates per kind, reply texts: models/wording.py) —
 read once per process and kept until it changes.
 
-Every change of those tables moves `reference_version` (database triggers, migration
-0015: load-rules, the console, the seed, a hand-written UPDATE alike). A transaction looks
+Every change of those tables moves `reference_version` (database triggers, migrations
+0015 and 0022: load-rules, the console, the seed, a hand-written UPDATE alike). A transaction looks
 at the version once: loyalty.once.lock reads it in the same round trip as its lock, any
 other caller with one small SELECT. When it differs from the cached copy's, the copy is
 read again. The copy holds frozen values, never ORM objects: it is shared by the threads
@@ -24,11 +25,12 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from extensions import db
-from models import EarningRule, FuelGrade, PointsMultiplier, ReferenceVersion, RuleSet, Station, StationPrice, Tier
+from models import (EarningRule, FuelGrade, NoticeTemplate, PointsMultiplier, ReferenceVersion, ReplyText, RuleSet,
+                    Station, StationPrice, Tier)
 
 _SEEN = "youka_reference_seen"  # session.info: (transaction, version) looked at in that transaction
 _WROTE = "youka_reference_wrote"  # session.info: the transaction that changed reference data
-_WATCHED = (Station, StationPrice, FuelGrade, Tier, RuleSet, EarningRule, PointsMultiplier)
+_WATCHED = (Station, StationPrice, FuelGrade, Tier, RuleSet, EarningRule, PointsMultiplier, NoticeTemplate, ReplyText)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,9 @@ class Reference:
     prices: dict[int, dict[str, int | None]]  # station id -> every grade -> its listed price (None: not sold)
     tiers: tuple[TierRef, ...]  # by rank, lowest first
     ruleset: "Ruleset"  # noqa: F821 (loyalty.rules.engine)
+    # (channel, kind) -> {"template_id", "keys", "link"}, or None: switched off (loyalty.notices.templates)
+    notice_templates: dict[tuple[str, str], dict | None]
+    replies: dict[str, str]  # an editable reply's name -> the operators' text (loyalty.reply_texts)
 
     def tier(self, tier_id: int | None) -> TierRef | None:
         """The tier with this id, or None."""
@@ -127,7 +132,12 @@ def _read(version: int | None) -> Reference:
     names = [f.name for f in fields(TierRef)]
     tiers = tuple(TierRef(**{n: getattr(t, n) for n in names})
                   for t in db.session.scalars(select(Tier).order_by(Tier.rank)))
-    return Reference(version, stations, tuple(grades), prices, tiers, read_active_ruleset())
+    notice_templates = {(t.channel, t.kind): ({"template_id": t.template_id, "keys": dict(t.keys), "link": t.link}
+                                              if t.active else None)
+                        for t in db.session.scalars(select(NoticeTemplate))}
+    replies = dict(db.session.execute(select(ReplyText.name, ReplyText.text)).all())
+    return Reference(version, stations, tuple(grades), prices, tiers, read_active_ruleset(), notice_templates,
+                     replies)
 
 
 @event.listens_for(Session, "after_flush")

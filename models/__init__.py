@@ -1,5 +1,6 @@
 """SQLAlchemy models, one file per aggregate. Importing this package registers them all."""
 from models.base import Base
+from models.campaign import Campaign, CampaignArm, CampaignMember, Segment
 from models.console import Adjustment, ChangeRecord
 from models.coupon import Coupon, CouponTemplate
 from models.delivery import Delivery, NoticeAcceptance
@@ -24,6 +25,7 @@ from models.survey import SurveyRating
 from models.station import FuelGrade, ShopCategory, Station, StationPrice
 from models.stored_value import TopupBonusRule
 from models.tier import Tier, TierChange, TierReward
+from models.wording import NoticeTemplate, ReplyText
 
 __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Station", "FuelGrade", "StationPrice",
            "ShopCategory", "Tier", "Family", "FamilyMember", "Account", "LedgerEntry", "PointLot",
@@ -35,4 +37,5 @@ __all__ = ["Base", "AccountKind", "Follower", "Member", "WeChatBinding", "Statio
            "SurveyRating", "Delivery", "NoticeAcceptance", "DailyTotal", "ReferenceVersion",
            "MemberProfile", "TagRule", "MemberTag",
            "SalesHour", "GradeDay", "StationMember", "MemberWeek", "TierCount", "Liability", "PointsExpiry",
-           "CouponDay", "PushDay"]
+           "CouponDay", "PushDay", "NoticeTemplate", "ReplyText",
+           "Segment", "Campaign", "CampaignArm", "CampaignMember"]

@@ -12,7 +12,9 @@ class SmsSender:
     threaded = False
 
     def payload(self, notice, config: dict) -> dict:
-        return {"to": notice.phone, "text": notice.text + " 回T退订", "purpose": notice.kind}
+        # A kind may give the SMS its own text (a campaign arm's sms_text); else the chat text.
+        text = notice.fields.get("sms_text") or notice.text
+        return {"to": notice.phone, "text": text + " 回T退订", "purpose": notice.kind}
 
     def call(self, client, payload: dict, token: str | None = None) -> dict:
         sms.send(sms.SmsMessage(to=payload["to"], text=payload["text"], purpose=payload["purpose"]))

@@ -70,14 +70,15 @@ class Result:
 
 def rules() -> policy.Rules:
     """The policy's rules from the app's configuration."""
+    from loyalty.notices.templates import mapping
     cfg = current_app.config
     quiet = cfg["NOTICE_QUIET_HOURS"]
     quiet = "00:00-00:00" if quiet in ("", "off", None) else quiet  # "off" (or equal ends): none
     start, end = quiet.split("-")
     return policy.Rules(quiet_start=time.fromisoformat(start), quiet_end=time.fromisoformat(end),
                         marketing_cap=int(cfg["NOTICE_MARKETING_CAP"]),
-                        template_kinds=frozenset(cfg["NOTICE_TEMPLATES"]),
-                        subscribe_templates={k: v["template_id"] for k, v in cfg["SUBSCRIBE_TEMPLATES"].items()})
+                        template_kinds=frozenset(mapping("template")),
+                        subscribe_templates={k: v["template_id"] for k, v in mapping("subscribe").items()})
 
 
 def text_of(kind: str, fields: dict) -> str:

@@ -40,6 +40,13 @@ def _coupon(coupon_id: int | None) -> dict | None:
     return None if row is None else {"title": row.name, "valid_until": row.valid_until}
 
 
+def _campaign_arm(arm_id) -> dict | None:
+    from models import CampaignArm
+    row = db.session.execute(select(CampaignArm.message, CampaignArm.sms_text)
+                             .where(CampaignArm.id == int(arm_id))).first()
+    return None if row is None else {"message": row.message, "sms_text": row.sms_text}
+
+
 class MissingFact(LookupError):
     """The row a notice is about is gone (an erased member's sale, say): nothing to send."""
 
@@ -58,4 +65,8 @@ def load(needs: tuple[str, ...], payload: dict) -> dict:
             raise MissingFact(f"refund {payload['refund_id']}")
     if "coupon" in needs:
         facts["coupon"] = _coupon(payload.get("coupon_id"))
+    if "campaign" in needs:
+        facts["campaign"] = _campaign_arm(payload["arm_id"])
+        if facts["campaign"] is None:
+            raise MissingFact(f"campaign arm {payload['arm_id']}")
     return facts

@@ -18,6 +18,7 @@ Payloads (JSON in outbox.payload) are written by their producers:
   feedback_answer  {"ticket_id": int, "number": str, "openid": str, "answer": str}
   invoice_issued   {"request_id": int, "sale_id": int, "invoice_no": str, "pdf_url": str, "amount_fen": int}
   invoice_rejected {"request_id": int, "sale_id": int, "amount_fen": int, "note": str}
+  campaign         {"campaign_id": int, "arm_id": int, "coupon_id": int | null, "points": int}
 
 A kind's fields are plain typed values (fen as int, dates, datetimes, str); the channel's
 sender turns them into its payload (template values per key type: bot/channels/values.py).
@@ -62,6 +63,7 @@ class Kind(StrEnum):
     FEEDBACK_ANSWER = "feedback_answer"
     INVOICE_ISSUED = "invoice_issued"
     INVOICE_REJECTED = "invoice_rejected"
+    CAMPAIGN = "campaign"
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,15 @@ def _recall(p: dict, f: dict) -> dict:
     return {"coupon": coupon["title"] if coupon else None, "days": int(p["days_since_visit"]), "note": "好久不见"}
 
 
+def _campaign(p: dict, f: dict) -> dict:
+    """The arm's own messages per channel (loyalty/campaigns): the chat text, the SMS text
+    (the chat text when none)."""
+    arm, coupon = f.get("campaign") or {}, f.get("coupon")
+    text = arm.get("message") or ""
+    return {"text": text, "sms_text": arm.get("sms_text") or text,
+            "coupon": coupon["title"] if coupon else None, "points": int(p.get("points") or 0)}
+
+
 def _inspection(p: dict, f: dict) -> dict:
     return {"plate": p["plate"], "due_on": _day(p["due_on"]), "note": "车辆年检即将到期"}
 
@@ -174,6 +185,7 @@ SPECS: dict[Kind, KindSpec] = {spec.kind: spec for spec in (
     # Marketing: the chat window or SMS, never a template message or a subscription notice.
     KindSpec(Kind.BIRTHDAY, Category.MARKETING, False, (C, M), _birthday, ("coupon",)),
     KindSpec(Kind.RECALL, Category.MARKETING, False, (C, M), _recall, ("coupon",)),
+    KindSpec(Kind.CAMPAIGN, Category.MARKETING, False, (C, M), _campaign, ("coupon", "campaign")),
 )}
 
 assert all(T not in s.channels and S not in s.channels for s in SPECS.values() if s.category is Category.MARKETING)

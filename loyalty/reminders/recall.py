@@ -32,8 +32,11 @@ from loyalty.reminders import issue, sql
 KIND = "recall"
 
 
-def _statements() -> list[str]:
+def _statements(marketing_only: bool = True, cooldown: bool = True, median: bool = True) -> list[str]:
     last_day = sql.local_date("r.last_at")
+    marketing = "JOIN push_preferences p ON p.member_id = m.id AND p.marketing = true" if marketing_only else ""
+    recent = (f"""AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.member_id = m.id AND o.kind = '{KIND}'
+                              AND o.created_at > :cooldown_start)""" if cooldown else "")
     # The median interval (loyalty.profiles.intervals), where there is enough history; only
     # of those the N-day rule does not already take (the costly part: each visit read).
     visits = """SELECT s.member_id, s.created_at
@@ -49,14 +52,14 @@ def _statements() -> list[str]:
             SELECT s.member_id, MAX(s.created_at) AS last_at
             FROM sales s
             JOIN members m ON m.id = s.member_id
-            JOIN push_preferences p ON p.member_id = m.id AND p.marketing = true
+            {marketing}
             WHERE {sql.REACHABLE} AND s.created_at <= :now
-              AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.member_id = m.id AND o.kind = '{KIND}'
-                              AND o.created_at > :cooldown_start)
+              {recent}
             GROUP BY s.member_id
             HAVING MAX(s.created_at) < :floor_end""",
         f"""CREATE TEMPORARY TABLE recall_median AS
-            {intervals.median_sql(visits)}""",
+            {intervals.median_sql(visits)}""" if median else
+        "CREATE TEMPORARY TABLE recall_median AS SELECT member_id, 0 AS median FROM recall_last WHERE 1 = 0",
         f"""CREATE TEMPORARY TABLE recall_due AS
             SELECT r.member_id, {sql.days_between(':today', last_day)} AS days_since
             FROM recall_last r LEFT JOIN recall_median d ON d.member_id = r.member_id
@@ -65,9 +68,13 @@ def _statements() -> list[str]:
     ]
 
 
-def select_due(now: datetime, policy: Policy) -> int:
+def select_due(now: datetime, policy: Policy, *, marketing_only: bool = True, cooldown: bool = True,
+               median: bool = True) -> int:
     """Find today's dormant members into the temporary table recall_due (member_id,
-    days_since), dropped by write_due; returns how many."""
+    days_since), dropped by write_due; returns how many. The campaigns' dormancy filters
+    (loyalty/campaigns/filters.py) reuse it without the marketing opt-in and the recall
+    notice's cooldown (theirs are the segment's and the campaign's), and without the
+    median rule for "no visit for N days"."""
     today = sql.business_day(now)
     params = dict(
         now=now, today=today,
@@ -78,7 +85,7 @@ def select_due(now: datetime, policy: Policy) -> int:
         floor_end=sql.day_start(today - timedelta(days=policy.recall_floor_days - 1)),
         dormant_end=sql.day_start(today - timedelta(days=policy.recall_days - 1)),
         min_intervals=policy.recall_min_intervals, factor=policy.recall_median_factor)
-    for statement in _statements():
+    for statement in _statements(marketing_only, cooldown, median):
         sql.run(statement, **params)
     return int(db.session.execute(text("SELECT count(*) FROM recall_due")).scalar())
 

@@ -72,6 +72,11 @@ def as_text(expr: str) -> str:
 def run(sql: str, **params) -> int:
     """Execute one statement with its parameters (datetimes and dates typed for both
     databases); returns the rows it wrote."""
+    return execute(sql, **params).rowcount
+
+
+def execute(sql: str, **params):
+    """Execute one statement as `run` does; returns its result (rows to read)."""
     stmt = text(sql)
     params = {k: v for k, v in params.items() if f":{k}" in sql}
     for name, value in params.items():
@@ -79,7 +84,7 @@ def run(sql: str, **params) -> int:
             stmt = stmt.bindparams(bindparam(name, type_=DateTime(timezone=True)))
         elif isinstance(value, date):
             stmt = stmt.bindparams(bindparam(name, type_=Date()))
-    return db.session.execute(stmt, params).rowcount
+    return db.session.execute(stmt, params)
 
 
 def lock(name: str) -> None:

@@ -1,12 +1,12 @@
 """members are found by the last four digits of their phone through an index
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0022
 """
 from alembic import op
 
 revision = '0023'
-down_revision = '0020'  # rechained in the profiles branch: 0018 -> 0020 -> 0023
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

@@ -3,14 +3,13 @@ plus a second HQ admin and the manager of S002, and two members, one who fuels a
 and one who fuels at S002 only. Test modules import these fixtures by name."""
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
 
 from extensions import db
 from loyalty.people import staff as staff_rules
-from tests.cashier.fixtures import PASSWORD, STAFF, pinned_clock, till  # noqa: F401  (fixtures)
+from tests.cashier.fixtures import PASSWORD, STAFF, pinned_clock, staff_login, till  # noqa: F401  (fixtures)
 from tests.factories import fuel_sale, make_member
 
 # username -> (role, station), beside tests/cashier's li, wang (S001 manager), zhao, hq.
@@ -32,21 +31,12 @@ def console(till, pinned_clock):
     return {"east": east.id, "west": west.id}
 
 
-def form_csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
 class Operator:
     """A logged-in test client of the console; `post` sends the session's CSRF token."""
 
     def __init__(self, client, username: str):
         self.client = client
-        page = client.get("/cashier/login").get_data(as_text=True)
-        resp = client.post("/cashier/login", data={"username": username, "password": PASSWORD,
-                                                   "csrf_token": form_csrf(page)})
-        assert resp.status_code == 302, resp.get_data(as_text=True)
-        with client.session_transaction() as session:
-            self.csrf = session["csrf"]
+        self.csrf = staff_login(client, username)
 
     def get(self, path: str, **kwargs):
         return self.client.get(path, **kwargs)

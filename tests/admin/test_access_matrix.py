@@ -1,7 +1,8 @@
 """Who may open what: role x page x station, one row per case. HQ admins see everything;
 a station manager sees the console's inboxes and their own station's members (another
-station's member, or dashboard, is "not found"), never configuration, approvals, the change records or
-the books; a cashier has no console; nobody logged in is sent to the login page."""
+station's member, or dashboard, is "not found"), never configuration (notice templates and
+reply texts included), approvals, the change records, the books or the CSV exports; a cashier
+has no console; nobody logged in is sent to the login page."""
 from __future__ import annotations
 
 import pytest
@@ -14,7 +15,11 @@ from tests.cashier.fixtures import pinned_clock, till  # noqa: F401
 HQ_ONLY = ["/admin/adjustments", "/admin/rules", "/admin/tiers", "/admin/config/coupon-templates",
            "/admin/config/rewards", "/admin/config/topup-bonus-rules", "/admin/config/rewards/WATER",
            "/admin/config/coupon-templates/new", "/admin/changes", "/admin/changes/tier/gold", "/admin/books",
-           "/admin/tags", "/admin/tags/new", "/admin/tags/commuter"]
+           "/admin/tags", "/admin/tags/new", "/admin/tags/commuter",
+           "/admin/exports", "/admin/notice-templates", "/admin/notice-templates/template/receipt",
+           "/admin/notice-templates/subscribe/inspection", "/admin/replies", "/admin/replies/feedback/done",
+           "/admin/campaigns/segments", "/admin/campaigns/segments/new", "/admin/campaigns", "/admin/campaigns/new",
+           "/admin/campaigns/new?preset=recall"]
 BOTH = ["/admin/", "/admin/members?q=1234", "/admin/feedback", "/admin/invoices", "/admin/segments",
         "/admin/members?segment=new", "/admin/members?tag=commuter",
         "/admin/dashboards/sales", "/admin/dashboards/liabilities"] + [f"/admin/dashboards/{name}.json" for name in DASHBOARDS]
@@ -67,17 +72,22 @@ WRITES = [("/admin/members/{east}/reveal", {"reason": "会员来电核实"}),
           ("/admin/adjustments/1/approve", {}),
           ("/admin/tags", {"code": "x1", "name": "x", "condition": '{"all": [{"field": "visits_30d", "op": ">", "value": 1}]}',
                            "reason": "r"}),
-          ("/admin/tags/preview", {"condition": '{"all": [{"field": "visits_30d", "op": ">", "value": 1}]}'})]
+          ("/admin/tags/preview", {"condition": '{"all": [{"field": "visits_30d", "op": ">", "value": 1}]}'}),
+          ("/admin/exports", {"kind": "members", "from": "2026-01-01", "to": "2026-12-31", "reason": "r"}),
+          ("/admin/notice-templates/template/receipt", {"active": "1", "template_id": "T", "keys": "thing1 = station",
+                                                       "reason": "r"}),
+          ("/admin/replies/welcome", {"text": "欢迎", "reason": "r"})]
 
 
 @pytest.mark.parametrize("who", ["wang", "li"])
 def test_only_hq_may_write_members_money_and_configuration(operator, console, who):
-    from models import Adjustment, ChangeRecord
+    from models import Adjustment, ChangeRecord, NoticeTemplate, ReplyText
     from extensions import db
     me = operator(who)
     for path, data in WRITES:
         assert me.post(path.format(**console), data).status_code == 403, path
     assert db.session.query(ChangeRecord).count() == 0 and db.session.query(Adjustment).count() == 0
+    assert db.session.query(NoticeTemplate).count() == 0 and db.session.query(ReplyText).count() == 0
 
 
 def test_a_write_without_the_csrf_token_is_refused(operator, console):

@@ -25,6 +25,9 @@ def test_junk_in_every_form_is_a_4xx_page(operator, console):
         "/admin/adjustments/99999999999999999999/approve": ["x"],
         "/admin/feedback/99999999999999999999/answer": ["answer"],
         "/admin/invoices/1/issue": ["invoice_no", "pdf_url"],
+        "/admin/exports": ["kind", "from", "to", "station", "reason"],
+        "/admin/notice-templates/template/receipt": ["active", "template_id", "keys", "link", "reason"],
+        "/admin/replies/feedback/done": ["text", "reason"],
     }
     for path, fields in posts.items():
         for junk in JUNK:
@@ -32,8 +35,12 @@ def test_junk_in_every_form_is_a_4xx_page(operator, console):
             assert resp.status_code < 500, (path, junk)
     for path in ["/admin/changes?before=99999999999999999999999", "/admin/changes/x/%00", "/admin/config/nope",
                  "/admin/config/rewards/%3Cscript%3E", "/admin/config/topup-bonus-rules/99999999999999",
-                 "/admin/members/99999999999999999999", "/admin/members?q=" + "9" * 100, "/admin/members?tier=nope"]:
+                 "/admin/members/99999999999999999999", "/admin/members?q=" + "9" * 100, "/admin/members?tier=nope",
+                 "/admin/notice-templates/template/%00", "/admin/notice-templates/%3Cx%3E/receipt",
+                 "/admin/replies/%00", "/admin/replies/" + "a/" * 500]:
         assert hq.get(path).status_code < 500, path
     # No junk value is a whole valid adjustment (account kind "0", "-", ... are none), nor a config change.
     assert db.session.query(Adjustment).count() == 0
-    assert {c.kind for c in db.session.query(ChangeRecord)} <= {"phone_reveal"}
+    # Switching a kind's template off needs only a reason, which "-" is; nothing else junk is a change.
+    assert {c.kind for c in db.session.query(ChangeRecord)} <= {"phone_reveal", "notice_template"}
+    assert all(c.after == {"active": False} for c in db.session.query(ChangeRecord).filter_by(kind="notice_template"))

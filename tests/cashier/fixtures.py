@@ -46,17 +46,23 @@ def form_csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
+def staff_login(client, username: str) -> str:
+    """Log `client` in as `username` through the one staff login page (the till's and the
+    console's); returns the session's CSRF token."""
+    page = client.get("/cashier/login").get_data(as_text=True)
+    resp = client.post("/cashier/login", data={"username": username, "password": PASSWORD,
+                                               "csrf_token": form_csrf(page)})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    with client.session_transaction() as session:
+        return session["csrf"]
+
+
 class Till:
     """A logged-in test client that calls the JSON API with the session's CSRF header."""
 
     def __init__(self, client, username: str):
         self.client = client
-        page = client.get("/cashier/login").get_data(as_text=True)
-        resp = client.post("/cashier/login", data={"username": username, "password": PASSWORD,
-                                                   "csrf_token": form_csrf(page)})
-        assert resp.status_code == 302, resp.get_data(as_text=True)
-        with client.session_transaction() as session:
-            self.csrf = session["csrf"]
+        self.csrf = staff_login(client, username)
 
     def post(self, path: str, json=None, **headers):
         return self.client.post("/cashier/api" + path, json=json, headers={"X-CSRF-Token": self.csrf, **headers})

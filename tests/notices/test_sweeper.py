@@ -59,6 +59,31 @@ def test_redis_down_during_a_sale_the_sale_commits_and_the_receipt_follows(app, 
     assert message["template_id"] == "TPL_RECEIPT" and message["data"]["amount3"] == {"value": "¥153.00"}
 
 
+class _Refusing:
+    """A notify queue whose enqueue fails with `error`."""
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def enqueue_many(self, jobs):
+        raise self.error
+
+
+def test_after_commit_only_a_redis_error_is_passed_over_a_bug_raises(app, monkeypatch):
+    import jobs.notify
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    ming = make_member("13800000001", openid="o-ming")
+    monkeypatch.setattr(jobs.notify, "notify_queue", lambda: _Refusing(RedisConnectionError("down")))
+    down = add("tier_up", {"tier": "金卡", "previous": "银卡"}, ming)  # Redis down: the commit stands, quietly
+    assert row(down).status == "pending"
+    monkeypatch.setattr(jobs.notify, "notify_queue", lambda: _Refusing(TypeError("a bug")))
+    with pytest.raises(TypeError, match="a bug"):
+        add("tier_down", {"tier": "银卡", "previous": "金卡"}, ming)
+    db.session.close()  # the hook raised inside the commit: the session is done with
+    kinds = db.session.scalars(select(Outbox.kind).order_by(Outbox.id)).all()
+    assert kinds == ["tier_up", "tier_down"]  # committed before the hook ran; the bug is not hidden
+
+
 def test_a_worker_lost_after_wechat_answered_never_sends_twice(app, fake_wechat):
     from bot.channels import get
     from bot.wechat import get_client

@@ -34,6 +34,7 @@ def test_the_daily_producers_run_through_a_worker_and_a_second_round_writes_noth
 
 
 def test_every_producer_is_on_the_schedule_under_its_own_stable_name():
+    from jobs import campaigns as campaign_jobs
     from jobs.schedule import SCHEDULE
     names = [entry.get("name") or f"{entry['func'].__module__}.{entry['func'].__name__}" for entry in SCHEDULE]
     assert len(names) == len(set(names))
@@ -44,7 +45,8 @@ def test_every_producer_is_on_the_schedule_under_its_own_stable_name():
                        "notices.inspection": notices.inspection, "notices.surveys": notices.surveys,
                        "notify.sweep": notify.sweep, "notify.refresh_tokens": notify.refresh_tokens,
                        "loyalty.compute_profiles": loyalty_jobs.compute_profiles,
-                       "dashboards.rollup": dashboards.rollup}
+                       "dashboards.rollup": dashboards.rollup,
+                       "campaigns.triggers": campaign_jobs.triggers}
     # The tier review and the expiry runs stay where they were.
     assert {"jobs.loyalty.expire_points", "jobs.loyalty.expire_coupons", "jobs.loyalty.review_tiers"} <= set(names)
 

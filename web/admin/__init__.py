@@ -3,11 +3,14 @@
     access.py    who may open which page: the console_page / hq_page decorators (roles), CSRF on writes
     members.py   search, the member's file, revealing a phone, manual adjustments and their approval
     config.py    the rule book (YAML, preview), tiers, coupon templates, rewards, top-up bonus rules
+    wording.py   what members read: the notice-kind -> template mapping, the editable reply texts
     changes.py   the change records: one object's, and the timeline
     inbox.py     feedback tickets and invoice requests
     books.py     the books-health panel (loyalty.books.invariants)
+    campaigns.py segments, campaigns and their reports (loyalty.campaigns)
     profiles.py  the RFM segments and the member tag rules (loyalty.profiles)
     dashboards.py the dashboards' pages and their JSON (loyalty.dashboards)
+    exports.py   CSV exports of members, sales, ledger entries and coupons (HQ, audited, streamed)
 
 The login is the till's (web/staff_login.py, one login system): an anonymous visitor is
 sent to /cashier/login and back. Scopes (what a station manager sees) are
@@ -61,5 +64,6 @@ def login():
 
 def init_app(app: Flask) -> None:
     # The routes register on bp as their modules load.
-    from web.admin import books, changes, config, dashboards, inbox, members, pages, profiles  # noqa: F401
+    from web.admin import (books, campaigns, changes, config, dashboards, exports, inbox, members, pages,  # noqa: F401
+                           profiles, wording)
     app.register_blueprint(bp)

@@ -122,7 +122,8 @@ def subscribe_offer() -> dict | None:
     from loyalty.notices import acceptances
     from loyalty.notices.kinds import SPECS, Category
     from flask import session
-    configured = current_app.config["SUBSCRIBE_TEMPLATES"]
+    from loyalty.notices.templates import mapping
+    configured = mapping("subscribe")
     templates = [configured[k.value]["template_id"] for k, spec in SPECS.items()
                  if spec.category is Category.REMINDER and k.value in configured]
     if not templates:
