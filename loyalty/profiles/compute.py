@@ -60,43 +60,51 @@ SLOT_BITS = 20  # PostgreSQL packs a member's visit counts into one bigint: 2^20
 
 
 def _sqlite_grouped(sales: str) -> str:
-    """SQLite: a conditional SUM for each counter (weekday d0..d6, hour h0..h23)."""
-    counters = ", ".join([f"SUM(CASE WHEN s.in_window = 1 AND s.dow = {d} THEN 1 ELSE 0 END) AS d{d}" for d in range(7)]
-                         + [f"SUM(CASE WHEN s.in_window = 1 AND s.hr = {h} THEN 1 ELSE 0 END) AS h{h}"
-                            for h in range(24)])
-    return f"""SELECT s.member_id, MIN(s.created_at) AS first_at, MAX(s.created_at) AS last_at,
-               SUM(CASE WHEN s.created_at >= :d30_start THEN 1 ELSE 0 END) AS visits_30d,
-               SUM(CASE WHEN s.created_at >= :d90_start THEN 1 ELSE 0 END) AS visits_90d,
-               SUM(s.in_window) AS visits_365d,
-               SUM(CASE WHEN s.in_window = 1 THEN s.litres_ml ELSE 0 END) AS litres,
-               SUM(CASE WHEN s.in_window = 1 THEN s.payable_fen - s.refunded_fen ELSE 0 END) AS amount, {counters}
-        FROM ({sales}) s GROUP BY s.member_id"""
+    """SQLite: a conditional SUM for each counter (weekday d0..d6, hour h0..h23), the
+    favourites the first counter equal to the largest."""
+    counters = ", ".join([f"SUM(CASE WHEN s.dow = {d} THEN 1 ELSE 0 END) AS d{d}" for d in range(7)]
+                         + [f"SUM(CASE WHEN s.hr = {h} THEN 1 ELSE 0 END) AS h{h}" for h in range(24)])
+    favourite = lambda prefix, n: (  # noqa: E731
+        f"CASE WHEN c.visits_365d = 0 THEN NULL "
+        + " ".join(f"WHEN c.{prefix}{i} = max({', '.join(f'c.{prefix}{j}' for j in range(n))}) THEN {i}"
+                   for i in range(n)) + " END")
+    return f"""SELECT c.member_id, c.first_at, c.last_at, c.visits_30d, c.visits_90d, c.visits_365d, c.litres,
+                      c.amount, c.d5 + c.d6 AS weekend, {favourite('d', 7)} AS favourite_weekday,
+                      {favourite('h', 24)} AS favourite_hour
+        FROM (SELECT s.member_id, MIN(s.created_at) AS first_at, MAX(s.created_at) AS last_at,
+                     SUM(CASE WHEN s.created_at >= :d30_start THEN 1 ELSE 0 END) AS visits_30d,
+                     SUM(CASE WHEN s.created_at >= :d90_start THEN 1 ELSE 0 END) AS visits_90d,
+                     SUM(s.in_window) AS visits_365d,
+                     SUM(CASE WHEN s.in_window = 1 THEN s.litres_ml ELSE 0 END) AS litres,
+                     SUM(CASE WHEN s.in_window = 1 THEN s.payable_fen - s.refunded_fen ELSE 0 END) AS amount,
+                     {counters}
+              FROM ({sales}) s GROUP BY s.member_id) c"""
 
 
 def _postgres_grouped(sales: str) -> str:
     """PostgreSQL: the cost of grouping 10,000,000 sales is in the number of aggregates, so
     the three visit counts are packed into one bigint sum (a visit adds 1, 2^20, 2^40 for
-    the 30-, 90-, 365-day windows) and the 31 hour and weekday counters into one numeric
-    sum of six decimal digits a slot (a visit adds 10^(6 x hour) + 10^(6 x (24 + weekday))),
-    unpacked after grouping by cutting the sum's digits (a division of so long a number
-    31 times a member would cost more than the grouping)."""
-    slot, width = 2 ** SLOT_BITS, 6 * 31
-    weights = "'{" + ",".join(str(10 ** (6 * i)) for i in range(31)) + "}'::numeric[]"
+    the 30-, 90-, 365-day windows), and the favourite weekday and hour are mode(): the most
+    frequent value, the lowest on a tie (its input sorted ascending, a value replaces the
+    one kept only with strictly more rows), NULLs (sales outside the window) left out.
+    mode() cannot run in parallel, so the sales come grouped from the index
+    (member_id, created_at), without a sort or a hash table."""
+    slot = 2 ** SLOT_BITS
     visits = (f"CASE WHEN s.created_at >= :d30_start THEN 1 ELSE 0 END + "
               f"CASE WHEN s.created_at >= :d90_start THEN {slot} ELSE 0 END + "
               f"s.in_window * CAST({slot ** 2} AS BIGINT)")
-    cut = lambda i: f"CAST(SUBSTRING(g.digits FROM {width - 6 * i - 5} FOR 6) AS INTEGER)"  # noqa: E731
-    counters = ", ".join([f"{cut(24 + d)} AS d{d}" for d in range(7)] + [f"{cut(h)} AS h{h}" for h in range(24)])
     return f"""SELECT g.member_id, g.first_at, g.last_at, CAST(g.visits % {slot} AS INTEGER) AS visits_30d,
                       CAST(g.visits / {slot} % {slot} AS INTEGER) AS visits_90d,
-                      CAST(g.visits / {slot ** 2} AS INTEGER) AS visits_365d, g.litres, g.amount, {counters}
+                      CAST(g.visits / {slot ** 2} AS INTEGER) AS visits_365d, g.litres, g.amount, g.weekend,
+                      g.favourite_weekday, g.favourite_hour
         FROM (SELECT s.member_id, MIN(s.created_at) AS first_at, MAX(s.created_at) AS last_at,
                      CAST(SUM({visits}) AS BIGINT) AS visits,
                      CAST(SUM(CASE WHEN s.in_window = 1 THEN s.litres_ml ELSE 0 END) AS BIGINT) AS litres,
                      CAST(SUM(CASE WHEN s.in_window = 1 THEN s.payable_fen - s.refunded_fen ELSE 0 END) AS BIGINT)
                          AS amount,
-                     LPAD(CAST(SUM(CASE WHEN s.in_window = 1 THEN ({weights})[s.hr + 1] + ({weights})[s.dow + 25]
-                                        ELSE 0 END) AS TEXT), {width}, '0') AS digits
+                     CAST(SUM(CASE WHEN s.dow >= 5 THEN 1 ELSE 0 END) AS INTEGER) AS weekend,
+                     mode() WITHIN GROUP (ORDER BY s.dow) AS favourite_weekday,
+                     mode() WITHIN GROUP (ORDER BY s.hr) AS favourite_hour
               FROM ({sales}) s GROUP BY s.member_id) g"""
 
 
@@ -106,15 +114,15 @@ def _base() -> list[str]:
         day, hour = f"((({local} / 86400) + 3) % 7)", f"(({local} / 3600) % 24)"
     else:
         day, hour = sql.local_weekday("created_at"), sql.local_hour("created_at")
-    # Erased members drop out at the insert (a join here would cost a lookup a sale).
+    # Erased members drop out at the insert (a join here would cost a lookup a sale); the
+    # weekday and hour only of the window's sales (NULL before it).
     sales = f"""SELECT member_id, created_at, litres_ml, payable_fen, refunded_fen,
                        CASE WHEN created_at >= :window_start THEN 1 ELSE 0 END AS in_window,
-                       {day} AS dow, {hour} AS hr
+                       CASE WHEN created_at >= :window_start THEN {day} END AS dow,
+                       CASE WHEN created_at >= :window_start THEN {hour} END AS hr
                 FROM sales s WHERE s.member_id IS NOT NULL AND s.created_at < :as_of AND {KEPT}"""
     grouped = _postgres_grouped(sales) if sql.postgres() else _sqlite_grouped(sales)
-    top = lambda prefix, n: sql.greatest(*(f"g.{prefix}{i}" for i in range(n)))  # noqa: E731
-    return [f"CREATE TEMPORARY TABLE prof_base AS SELECT g.*, {top('d', 7)} AS dmax, {top('h', 24)} AS hmax "
-            f"FROM ({grouped}) g"]
+    return [f"CREATE TEMPORARY TABLE prof_base AS {grouped}"]
 
 
 def _median() -> str:
@@ -129,12 +137,6 @@ LINES = f"""CREATE TEMPORARY TABLE prof_lines AS
     FROM sale_lines l JOIN sales s ON s.id = l.sale_id
     WHERE s.member_id IS NOT NULL AND s.created_at >= :window_start AND s.created_at < :as_of AND {KEPT}
     GROUP BY s.member_id, l.kind, l.grade_code"""
-
-
-def _favourite(prefix: str, count: int) -> str:
-    """The index of the largest of columns prefix0..prefixN-1 (prefixmax; the lowest on a tie)."""
-    whens = " ".join(f"WHEN b.{prefix}{i} = b.{prefix}max THEN {i}" for i in range(count))
-    return f"CASE WHEN b.visits_365d = 0 THEN NULL {whens} END"
 
 
 def _insert() -> str:
@@ -159,8 +161,8 @@ def _insert() -> str:
                      CASE WHEN b.visits_365d > 0 THEN b.litres / b.visits_365d END AS avg_litres_ml,
                      b.litres AS litres_365d_ml, b.amount AS amount_365d_fen,
                      g.grade_code AS favourite_grade,
-                     {_favourite('d', 7)} AS favourite_weekday, {_favourite('h', 24)} AS favourite_hour,
-                     CASE WHEN b.visits_365d > 0 THEN (b.d5 + b.d6) * 1000 / b.visits_365d END
+                     b.favourite_weekday, b.favourite_hour,
+                     CASE WHEN b.visits_365d > 0 THEN b.weekend * 1000 / b.visits_365d END
                          AS weekend_share_permille,
                      CASE WHEN t.amount > 0 THEN t.shop * 1000 / t.amount END AS shop_share_permille,
                      b.first_at AS first_visit_at, b.last_at AS last_visit_at, {days_since} AS days_since_last_visit,
@@ -176,7 +178,8 @@ def _insert() -> str:
                      ON g.member_id = b.member_id AND g.rn = 1
               LEFT JOIN (SELECT member_id, SUM(amount) AS amount,
                                 SUM(CASE WHEN kind = 'shop' THEN amount ELSE 0 END) AS shop
-                         FROM prof_lines GROUP BY member_id) t ON t.member_id = b.member_id) scored"""
+                         FROM prof_lines GROUP BY member_id) t ON t.member_id = b.member_id) scored
+        ORDER BY member_id"""
 
 
 def _params(now: datetime) -> dict:

@@ -117,3 +117,16 @@ def test_a_rerun_the_same_day_gives_the_same_rows(any_app):
     run("2026-12-03")
     assert profiles()[other.id].visits_30d == 2 and profiles()[other.id].days_since_last_visit == 1
     assert timedelta(0) == as_utc(profiles()[other.id].last_visit_at) - shanghai("2026-12-02", "09:00")
+
+
+def test_sales_before_the_window_count_for_no_weekday_or_hour(any_app):
+    demo.seed()
+    member = make_member("13900000007", consent=True)
+    bare_sales([(member.id, shanghai("2025-11-22", "20:00"), 40000, 30000),  # Saturdays 20:00, before the
+                (member.id, shanghai("2025-11-29", "20:00"), 40000, 30000),  # window (from 2 December 2025)
+                (member.id, shanghai("2026-11-27", "08:00"), 40000, 30000)])  # Friday 08:00, in it
+    run("2026-12-02")
+    p = profiles()[member.id]
+    # Only Friday's visit counts: Saturday and 20 h (two sales each) would win if the old ones did.
+    assert (p.visits_365d, p.favourite_weekday, p.favourite_hour, p.weekend_share_permille) == (1, 4, 8, 0)
+    assert as_utc(p.first_visit_at) == shanghai("2025-11-22", "20:00")  # first visit ever, not in the window
