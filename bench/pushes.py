@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -34,16 +33,12 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from sqlalchemy import text
 
+from bench.webhook import free_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/youka_bench_c"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/10"
 APPID, SECRET = "wxbench00000000000", "bench-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_fake(port: int) -> subprocess.Popen:

@@ -163,9 +163,19 @@ def pick_services(args, workdir: Path, cleanups: list) -> tuple[str, str]:
 # ---- gunicorn ------------------------------------------------------------------------
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port below Linux's ephemeral range (32768-60999), where servers binding port
+    0 get theirs: free now, it is not handed to another of them (the tests run in several
+    processes) before the server started on it binds it."""
+    import random
+    for _ in range(200):
+        port = random.randrange(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port")
 
 
 class Gunicorn:

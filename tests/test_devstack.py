@@ -23,15 +23,25 @@ pytestmark = pytest.mark.slow
 
 
 def free_port_pair() -> int:
-    """A port P with P+1 free too: devstack serves the fake WeChat API there."""
-    for _ in range(50):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port + 1)) != 0:
-                return port
+    """A port P with P+1 free too: devstack serves the fake WeChat API there. Taken below
+    Linux's ephemeral range (32768-60999), where every other test's servers bind port 0:
+    a port that is free now cannot be handed to one of them (the suite runs in several
+    processes) before devstack binds it."""
+    import random
+    for _ in range(200):
+        port = random.randrange(20000, 32000)
+        if all(_bindable(p) for p in (port, port + 1)):
+            return port
     raise RuntimeError("no free pair of ports")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen):
