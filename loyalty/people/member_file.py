@@ -1,6 +1,7 @@
 """A member's file as the console shows it: profile, consent, bindings, accounts, point
-lots with their expiry, sales, coupons, redemptions, feedback and adjustments. Reads
-only; phones masked; a station manager's file holds only their station's sales
+lots with their expiry, sales, coupons, redemptions, feedback, adjustments and (for HQ)
+the pushes sent to them (the delivery log). Reads only; phones masked; a station
+manager's file holds only their station's sales and no pushes, which tell of the others'
 (loyalty.people.staff_scope). Rows are the models themselves (the page formats them)."""
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from sqlalchemy import select
 from extensions import db
 from loyalty.books import adjustments
 from loyalty.people.members import account_of
-from loyalty.people.staff_scope import feedback_visible, sales_visible
-from models import (Account, Adjustment, Coupon, FeedbackTicket, Member, PointLot, Redemption, Sale, Staff,
-                    Station, Tier, WeChatBinding)
+from loyalty.people.staff_scope import feedback_visible, is_hq, sales_visible
+from models import (Account, Adjustment, Coupon, Delivery, FeedbackTicket, Member, PointLot, Redemption, Sale,
+                    Staff, Station, Tier, WeChatBinding)
 
 RECENT = 30
 
@@ -31,6 +32,7 @@ class MemberFile:
     feedback: list[FeedbackTicket]
     bindings: list[WeChatBinding]
     adjustments: list[Adjustment]
+    deliveries: list[Delivery]  # newest first; empty for a station manager
 
 
 def masked_openid(openid: str) -> str:
@@ -57,4 +59,5 @@ def member_file(staff: Staff, member: Member) -> MemberFile:
         points=points, wallet=account_of(member, "stored_value"), lots=list(lots),
         sales=[(s, name) for s, name in sales], coupons=list(recent(Coupon)), redemptions=list(recent(Redemption)),
         feedback=list(feedback), bindings=list(recent(WeChatBinding)),
-        adjustments=adjustments.of_member(member.id)[:RECENT])
+        adjustments=adjustments.of_member(member.id)[:RECENT],
+        deliveries=list(recent(Delivery)) if is_hq(staff) else [])

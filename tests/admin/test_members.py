@@ -41,3 +41,25 @@ def test_the_tier_filter_and_the_file_show_the_member_s_lots_and_sales(operator,
     assert "<td>40</td><td>40</td>" in page.replace(" ", "").replace("\n", "")  # the first lot: 40 earned, 40 left
     west_view = operator("qian").get(f"/admin/members/{console['east']}").get_data(as_text=True)
     assert "城西加油站" in west_view and "城东加油站" not in west_view and "306.00" not in west_view
+
+
+def test_the_file_lists_the_pushes_sent_to_the_member_for_hq_only(operator, console):
+    from loyalty import outbox
+    from models import Delivery
+    east, west = console["east"], console["west"]
+    mine = outbox.add("tier_up", "t:east", {"tier": "金卡", "previous": "银卡"}, member_id=east)
+    theirs = outbox.add("tier_up", "t:west", {"tier": "金卡", "previous": "银卡"}, member_id=west)
+    db.session.add_all([
+        Delivery(outbox_id=mine.id, member_id=east, kind="tier_up", channel="template", outcome="sent", attempt=1),
+        Delivery(outbox_id=mine.id, member_id=east, kind="tier_up", channel=None, outcome="skipped",
+                 reason="quiet_hours", attempt=1),
+        Delivery(outbox_id=theirs.id, member_id=west, kind="tier_up", channel="sms", outcome="failed", attempt=1)])
+    db.session.commit()
+    page = operator("hq").get(f"/admin/members/{east}").get_data(as_text=True)
+    section = page.split("<h2>推送记录</h2>")[1].split("</table>")[0]
+    assert section.count("<tr><td>") == 2 and "quiet_hours" in section and "template" in section
+    assert "sms" not in section  # west's push is west's
+    # A station manager's file of the same member has no pushes (they tell of other stations).
+    resp = operator("wang").get(f"/admin/members/{east}")
+    assert resp.status_code == 200 and "积分批次" in resp.get_data(as_text=True)
+    assert "推送记录" not in resp.get_data(as_text=True)
