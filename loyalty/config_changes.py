@@ -23,7 +23,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from loyalty import changes, generations, reply_texts
@@ -32,6 +31,7 @@ from loyalty.errors import NotFound, ValidationError
 from loyalty.rules import export
 from loyalty.rules.loader import LoadSummary, forget_cached_ruleset, load_rules, parse_yaml
 from loyalty.rules.schema import parse_tiers
+from loyalty.transaction import all_or_nothing, constraints_refused
 from loyalty.notices import templates as notice_templates
 from models import CouponTemplate, NoticeTemplate, ReplyText, RewardItem, Staff, TagRule, Tier, TopupBonusRule
 
@@ -40,27 +40,16 @@ def _commit(kind: str, key: str, action: str, before: dict | None, after: dict |
             staff: Staff, reason: str, now: datetime | None, touches: tuple[str, ...] = ()) -> None:
     """Record the change and commit it with the change itself: the one exit of every edit.
     `touches`: the generation counters to move once it has committed."""
-    try:
+    with all_or_nothing(), constraints_refused():
         changes.record(kind, key, action, staff=staff, reason=reason, before=before, after=after, now=now)
         if touches:
             generations.touch(*touches)
         db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or "constraint"
-        raise ValidationError(f"设置不完整或超出允许范围（{constraint}）", field=constraint) from None
-    except Exception:  # the error itself goes on up; nothing half-written stays
-        db.session.rollback()
-        raise
 
 
 def _flush_or_refuse() -> None:
-    try:
+    with constraints_refused():
         db.session.flush()
-    except IntegrityError as exc:
-        db.session.rollback()
-        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or "constraint"
-        raise ValidationError(f"设置不完整或超出允许范围（{constraint}）", field=constraint) from None
 
 
 def save_rule_book(yaml_text: str, *, staff: Staff, reason: str, now: datetime | None = None) -> LoadSummary:
@@ -69,11 +58,8 @@ def save_rule_book(yaml_text: str, *, staff: Staff, reason: str, now: datetime |
     reason = changes.require_reason(reason)
     data = parse_yaml(yaml_text)
     before = export.rule_book(with_tiers=True)
-    try:
+    with all_or_nothing():
         summary = load_rules(data, source="console", commit=False)
-    except Exception:
-        db.session.rollback()
-        raise
     forget_cached_ruleset()
     _commit("rule_book", "active", "update", before, export.rule_book(with_tiers=True),
             staff=staff, reason=reason, now=now)

@@ -15,7 +15,6 @@ import re
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from loyalty import changes
@@ -23,6 +22,7 @@ from loyalty.books.ledger import utc
 from loyalty.campaigns import entry, filters, segments
 from loyalty.config_fields import CODE, check_code
 from loyalty.errors import NotFound, ValidationError
+from loyalty.transaction import all_or_nothing, constraints_refused
 from models import Campaign, CampaignArm, CouponTemplate, Segment, Staff
 
 MAX_ARMS = 5
@@ -146,7 +146,7 @@ def save(code: str, form: dict, *, staff: Staff | None, reason: str, now: dateti
     cooldown = _int(form, "cooldown_days", 1, 3650)
     holdout_bp = _int(form, "holdout_pct", 0, 99, 10) * 100
     window = _int(form, "window_days", 1, 365, 14)
-    try:
+    with all_or_nothing():
         if segment is None:
             segment = segments.put(segment_code, *new_segment, staff=staff, reason=reason, now=now)
         before = None if campaign is None else snapshot(campaign)
@@ -164,9 +164,6 @@ def save(code: str, form: dict, *, staff: Staff | None, reason: str, now: dateti
         campaign.arms = [CampaignArm(campaign_id=campaign.id, code="holdout", position=0, holdout=True, weight=0,
                                      message=None)] + [CampaignArm(campaign_id=campaign.id, **a) for a in arms]
         _commit(campaign, "create" if before is None else "update", before, staff=staff, reason=reason, now=now)
-    except Exception:
-        _undo()
-        raise
     return campaign
 
 
@@ -182,12 +179,9 @@ def move(code: str, action: str, *, staff: Staff | None, reason: str, now: datet
     before = snapshot(campaign)
     counts: dict = {}
     first = campaign.launched_at is None and action == "launch"
-    try:
+    with all_or_nothing():
         _apply(campaign, target, first, now, counts)
         _commit(campaign, action, before, staff=staff, reason=reason, now=now)
-    except Exception:
-        _undo()
-        raise
     return counts
 
 
@@ -202,20 +196,9 @@ def _apply(campaign: Campaign, target: str, first: bool, now: datetime, counts: 
         counts.update(entry.enter(campaign, now))
 
 
-def _undo() -> None:
-    db.session.rollback()
-
-
 def _commit(campaign: Campaign, action: str, before: dict | None, *, staff, reason: str, now) -> None:
-    try:
+    with all_or_nothing(), constraints_refused("设置超出允许范围"):
         db.session.flush()
         changes.record("campaign", campaign.code, action, staff=staff, reason=reason, before=before,
                        after=snapshot(campaign), now=now)
         db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or "constraint"
-        raise ValidationError(f"设置超出允许范围（{constraint}）", field=constraint) from None
-    except Exception:
-        db.session.rollback()
-        raise

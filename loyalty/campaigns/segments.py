@@ -20,6 +20,7 @@ from loyalty.config_fields import CODE, check_code
 from loyalty.errors import NotFound, ValidationError
 from loyalty.people.members import mask_phone
 from loyalty.reminders import sql
+from loyalty.transaction import all_or_nothing
 from models import Segment, Staff
 
 SAMPLE = 10
@@ -88,12 +89,9 @@ def get(code: str) -> Segment:
 def save(code: str, name: str, raw_filters, *, staff: Staff | None, reason: str,
          now: datetime | None = None) -> Segment:
     """Create the segment `code` or replace its name and filters; commits with its record."""
-    try:
+    with all_or_nothing():
         segment = put(code, name, raw_filters, staff=staff, reason=reason, now=now)
         db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return segment
 
 
