@@ -207,10 +207,10 @@ def _retry_at(errcode: int | None, n, now: datetime) -> datetime | None:
 @in_app_context
 def sweep(limit: int = 200_000) -> dict:
     """Reconcile abandoned sends, then enqueue the due pending rows in chunks."""
-    from loyalty.notices import delivery
+    from loyalty.notices import reconcile
     from models import Outbox
     now = now_utc()
-    reconciled = delivery.reconcile(now)
+    reconciled = reconcile.reconcile(now)
     grace = timedelta(seconds=int(current_app.config["NOTIFY_SWEEP_GRACE"]))
     # Not capped by the template quota: which rows go by template the policy decides at
     # the claim; those the quota refuses wait there for the next day, the others go.
@@ -222,7 +222,7 @@ def sweep(limit: int = 200_000) -> dict:
                                 (Outbox.enqueued_at.is_(None)) | (Outbox.enqueued_at <= now - grace))
         .order_by(Outbox.id).limit(budget).with_for_update(skip_locked=True)).all()
     if rows:
-        from loyalty.notices.delivery import id_in
+        from loyalty.notices.writes import id_in
         db.session.execute(update(Outbox).where(id_in(Outbox.id, rows)).values(enqueued_at=now)
                            .execution_options(synchronize_session=False))
     db.session.commit()

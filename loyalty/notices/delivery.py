@@ -5,14 +5,10 @@
                           reason not to send; commits; returns the notices to send
     finish(results, now)  write each outcome (sent, retry later, failed, channel closed) of the
                           rows still `sending` with the attempt claimed; a late one is dropped; commits
-    reconcile(now)        rows left `sending` past their lease (the worker died): a template
-                          message is sent again with the same client_msg_id, which WeChat
-                          sends once per openid within 10 minutes (checked again at the
-                          resend's claim: too old, it is `unknown`); any other channel is
-                          marked `unknown` and never sent twice; commits
 
-Nothing here talks to WeChat: jobs/notify.py calls the senders (bot/channels) between
-claim and finish.
+After a crash, loyalty.notices.reconcile takes the rows left `sending`; the set
+statements both write with are loyalty.notices.writes. Nothing here talks to WeChat:
+jobs/notify.py calls the senders (bot/channels) between claim and finish.
 """
 from __future__ import annotations
 
@@ -23,11 +19,12 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import current_app, render_template
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from extensions import db
 from loyalty.notices import facts as facts_
 from loyalty.notices import kinds, policy, recipients
+from loyalty.notices.writes import apply_changes, id_in, insert_deliveries, mark_sent
 from loyalty.policy import BUSINESS_TZ
 from models import Delivery, Follower, Member, NoticeAcceptance, Outbox, WeChatBinding
 
@@ -139,8 +136,8 @@ def claim(ids: list[int], now: datetime) -> list[Notice]:
         else:
             outbox_updates.append({"id": row.id, "status": "skipped", "last_error": decision.reason})
             deliveries.append({**base, "channel": None, "outcome": "skipped", "reason": decision.reason})
-    _apply(Outbox, outbox_updates, {"attempts": {"+1": Outbox.attempts + 1}})
-    _insert_deliveries(deliveries)
+    apply_changes(Outbox, outbox_updates, {"attempts": {"+1": Outbox.attempts + 1}})
+    insert_deliveries(deliveries)
     notices = []
     for row, decision, fields in planned:
         person = people[row.member_id]
@@ -222,74 +219,6 @@ def _release(outbox_ids: list[int]) -> None:
                            .values(used_at=None, outbox_id=None).execution_options(synchronize_session=False))
 
 
-DELIVERY_COLUMNS = ("outbox_id", "member_id", "kind", "channel", "outcome", "errcode", "reason", "attempt",
-                    "created_at", "finished_at")
-
-
-def _insert_deliveries(rows: list[dict]) -> None:
-    """The batch's delivery rows in one statement: on PostgreSQL an INSERT ... SELECT
-    FROM unnest(arrays), ten parameters for any number of rows."""
-    if not rows:
-        return
-    if db.session.get_bind().dialect.name != "postgresql":
-        db.session.execute(insert(Delivery), rows)
-        return
-    from sqlalchemy import text
-    types = {"outbox_id": "bigint[]", "member_id": "int[]", "kind": "text[]", "channel": "text[]",
-             "outcome": "text[]", "errcode": "int[]", "reason": "text[]", "attempt": "int[]",
-             "created_at": "timestamptz[]", "finished_at": "timestamptz[]"}
-    columns = ", ".join(DELIVERY_COLUMNS)
-    arrays = ", ".join(f"CAST(:{c} AS {types[c]})" for c in DELIVERY_COLUMNS)
-    db.session.execute(text(f"INSERT INTO deliveries ({columns}) SELECT * FROM unnest({arrays})"),
-                       {c: [r[c] for r in rows] for c in DELIVERY_COLUMNS})
-
-
-def _apply(model, changes: list[dict], expressions: dict | None = None, key=None, where=None) -> None:
-    """Write per-row changes as one UPDATE ... WHERE id IN (...) per distinct set of
-    values: a chunk of 200 rows that all went out is one statement, not 200.
-    `expressions` turns a marker value into SQL: {"attempts": {"+1": Outbox.attempts + 1}}."""
-    groups: dict[tuple, list[int]] = {}
-    for change in changes:
-        values = tuple(sorted((k, v) for k, v in change.items() if k != "id"))
-        groups.setdefault(values, []).append(change["id"])
-    for values, ids in groups.items():
-        assigned = {k: (expressions[k][v] if expressions and v in expressions.get(k, {}) else v) for k, v in values}
-        statement = update(model).where(id_in(key if key is not None else model.id, ids))
-        if where is not None:
-            statement = statement.where(where)
-        db.session.execute(statement.values(**assigned).execution_options(synchronize_session=False))
-
-
-SENT = """WITH sent AS (UPDATE outbox SET status = 'sent', sent_at = :now, next_attempt_at = NULL, last_error = NULL
-                      WHERE id = ANY(:ids) RETURNING id)
-UPDATE deliveries SET outcome = 'sent', errcode = 0, finished_at = :now
-WHERE outbox_id IN (SELECT id FROM sent) AND outcome = 'sending'"""
-
-
-def _mark_sent(ids: list[int], now: datetime) -> None:
-    """The rows that went out and their intents: one statement on PostgreSQL."""
-    if not ids:
-        return
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy import text
-        db.session.execute(text(SENT), {"ids": ids, "now": now})
-        return
-    _apply(Outbox, [{"id": i, "status": "sent", "sent_at": now, "next_attempt_at": None, "last_error": None}
-                    for i in ids])
-    _apply(Delivery, [{"id": i, "outcome": "sent", "errcode": 0, "finished_at": now} for i in ids],
-           key=Delivery.outbox_id, where=Delivery.outcome == "sending")
-
-
-def id_in(column, ids: list[int]):
-    """`column IN ids`: on PostgreSQL as `= ANY(array)`, one parameter however many ids
-    (an IN list of 200 parameters is a new statement text for every length)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy import any_, literal
-        from sqlalchemy.dialects.postgresql import ARRAY
-        return column == any_(literal(list(ids), ARRAY(column.type)))
-    return column.in_(list(ids))
-
-
 def backoff(attempt: int) -> timedelta:
     """30 s, 1 min, 2 min, ... at most an hour."""
     return timedelta(seconds=min(30 * 2 ** max(attempt - 1, 0), 3600))
@@ -346,11 +275,11 @@ def finish(results: list[Result], now: datetime) -> None:
             delivery_updates.append({"id": n.outbox_id, "outcome": "failed", "errcode": code, "finished_at": now,
                                      "reason": "not_following" if code == 43004 else
                                      ("gave_up" if r.retry_at is not None else "refused")})
-    _mark_sent(sent, now)
+    mark_sent(sent, now)
     _release(released)
-    _apply(Outbox, outbox_updates, {"attempts": {"-1": Outbox.attempts - 1}})
+    apply_changes(Outbox, outbox_updates, {"attempts": {"-1": Outbox.attempts - 1}})
     # A row has one delivery `sending` at a time: the intent this outcome finishes.
-    _apply(Delivery, delivery_updates, key=Delivery.outbox_id, where=Delivery.outcome == "sending")
+    apply_changes(Delivery, delivery_updates, key=Delivery.outbox_id, where=Delivery.outcome == "sending")
     for openid in unfollowed:
         mark_unfollowed(openid, now)
     db.session.commit()
@@ -375,36 +304,3 @@ def mark_unfollowed(openid: str, now: datetime) -> None:
     bound = select(WeChatBinding.member_id).where(WeChatBinding.openid == openid).scalar_subquery()
     db.session.execute(update(Member).where(Member.id == bound).values(following=False))
     db.session.flush()
-
-
-def reconcile(now: datetime) -> dict[str, int]:
-    """Rows left `sending` past their lease (commits). Returns counts by what was done."""
-    stale = db.session.execute(
-        select(Outbox.id, Outbox.channel).where(Outbox.status == "sending", Outbox.next_attempt_at < now)
-        .with_for_update(skip_locked=True)).all()
-    if not stale:
-        db.session.rollback()
-        return {"resend": 0, "unknown": 0}
-    latest = dict(db.session.execute(
-        select(Delivery.outbox_id, Delivery.created_at).where(id_in(Delivery.outbox_id, [s.id for s in stale]),
-                                                              Delivery.outcome == "sending")).all())
-    resend, unknown = [], []
-    for row in stale:
-        started = latest.get(row.id)
-        if row.channel == "template" and started is not None and now - started < TEMPLATE_DEDUP:
-            resend.append(row.id)
-        else:
-            unknown.append(row.id)
-    if resend:
-        db.session.execute(update(Outbox).where(id_in(Outbox.id, resend))
-                           .values(status="pending", next_attempt_at=None, last_error="reconciled: resend"))
-        # The attempt's outcome is unknown; the resend carries the same client_msg_id.
-        db.session.execute(update(Delivery).where(id_in(Delivery.outbox_id, resend), Delivery.outcome == "sending")
-                           .values(outcome="retry", reason="worker_lost", finished_at=now))
-    if unknown:
-        db.session.execute(update(Outbox).where(id_in(Outbox.id, unknown))
-                           .values(status="unknown", next_attempt_at=None, last_error="worker lost mid-send"))
-        db.session.execute(update(Delivery).where(id_in(Delivery.outbox_id, unknown), Delivery.outcome == "sending")
-                           .values(outcome="unknown", reason="worker_lost", finished_at=now))
-    db.session.commit()
-    return {"resend": len(resend), "unknown": len(unknown)}

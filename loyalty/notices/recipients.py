@@ -41,7 +41,7 @@ def _since(times, moment: datetime | None) -> int:
 
 
 def _in(column, values: list):
-    from loyalty.notices.delivery import id_in
+    from loyalty.notices.writes import id_in
     return id_in(column, values)
 
 
