@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from loyalty.reminders.sql import local_date, postgres
+from loyalty.reminders.sql import local_date, local_hour, postgres
 
 
 def day(column: str) -> str:
@@ -15,9 +15,7 @@ def day(column: str) -> str:
 
 def hour(column: str) -> str:
     """The Shanghai hour (0-23) of a UTC timestamp column."""
-    if postgres():
-        return f"CAST(EXTRACT(HOUR FROM ({column} AT TIME ZONE 'Asia/Shanghai')) AS INTEGER)"
-    return f"CAST(strftime('%H', {column}, '+8 hours') AS INTEGER)"
+    return local_hour(column)
 
 
 def weekday(date_expr: str) -> str:
